@@ -1,0 +1,1 @@
+"""Domain code shared by every CRAIverse API function (deployed as the common Lambda layer)."""

@@ -1,0 +1,53 @@
+"""Who is calling: the principal the authorizer resolved, and the one rule for what it may do."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from craiverse.errors import Forbidden, Unauthorized
+from craiverse.routes import ADMIN, Route
+
+
+@dataclass(frozen=True)
+class Principal:
+    type: str  # user | service | admin
+    id: str
+    key_id: str
+    key_kind: str  # secret | publishable
+    scopes: frozenset[str]
+    tier: str
+
+    @classmethod
+    def from_authorizer(cls, context: dict[str, Any] | None) -> "Principal":
+        """Reads the authorizer context (scalar values only). Missing context means no valid key."""
+        context = context or {}
+        try:
+            return cls(
+                type=str(context["principal_type"]),
+                id=str(context["principal_id"]),
+                key_id=str(context["key_id"]),
+                key_kind=str(context["key_kind"]),
+                scopes=frozenset(str(context.get("scopes", "")).split()),
+                tier=str(context.get("tier", "free")),
+            )
+        except KeyError as err:
+            raise Unauthorized() from err
+
+    @property
+    def ref(self) -> str:
+        """`user:<id>`, `service:<name>` or `admin:<name>`: scopes idempotency keys to their owner."""
+        return f"{self.type}:{self.id}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.type == "admin" and ADMIN in self.scopes
+
+    def authorize(self, route: Route, user_id: str | None = None) -> None:
+        """Raises Forbidden unless this principal may call `route` on behalf of `user_id`."""
+        if self.key_kind != "secret" and not route.widget:
+            raise Forbidden("Publishable keys may call only the widget endpoints", {"route": route.name})
+        if self.is_admin:
+            return
+        if route.scope not in self.scopes:
+            raise Forbidden("API key lacks the required scope", {"required_scope": route.scope})
+        if self.type == "user" and user_id is not None and user_id != self.id:
+            raise Forbidden("A user key may act only on its own user_id", {"field": "user_id"})
