@@ -34,7 +34,8 @@ def load_function(name: str) -> ModuleType:
     """functions/<name>/app.py, imported the way Lambda does (each handler file is app.py)."""
     if name not in _handlers:
         spec = importlib.util.spec_from_file_location(f"functions_{name}_app", FUNCTIONS / name / "app.py")
-        assert spec and spec.loader
+        assert spec
+        assert spec.loader
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         _handlers[name] = module

@@ -10,8 +10,10 @@ def test_generated_keys_carry_their_kind_and_are_unique() -> None:
     secret = apikeys.generate(KeyKind.SECRET)
     publishable = apikeys.generate(KeyKind.PUBLISHABLE)
 
-    assert secret.startswith("crv_sk_") and apikeys.is_well_formed(secret)
-    assert publishable.startswith("crv_pk_") and apikeys.is_well_formed(publishable)
+    assert secret.startswith("crv_sk_")
+    assert apikeys.is_well_formed(secret)
+    assert publishable.startswith("crv_pk_")
+    assert apikeys.is_well_formed(publishable)
     assert apikeys.kind_of(publishable) is KeyKind.PUBLISHABLE
     assert len({apikeys.generate(KeyKind.SECRET) for _ in range(1000)}) == 1000
 

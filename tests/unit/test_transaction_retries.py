@@ -73,8 +73,10 @@ def test_a_failed_condition_is_not_retried_and_keeps_positions(stubbed: Stubber)
         db.transact_write(ITEMS)
 
     first, second = err.value.reasons
-    assert first.condition_failed and first.item == {"PK": "a", "SK": "b", "balance": 7}
-    assert not second.condition_failed and second.item is None
+    assert first.condition_failed
+    assert first.item == {"PK": "a", "SK": "b", "balance": 7}
+    assert not second.condition_failed
+    assert second.item is None
 
 
 def test_a_conflict_beside_a_failed_condition_is_an_answer_not_a_retry(stubbed: Stubber) -> None:

@@ -1,0 +1,25 @@
+"""Handlers run in-process against moto, on a table created from template.yaml's own definition."""
+
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from craiverse import provisioning
+from devkit.local.backend import create_from_template
+from tests.conftest import DEMO_USER, OTHER_USER, ROOT
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        create_from_template(ROOT / "template.yaml")
+        yield
+
+
+@pytest.fixture
+def accounts(aws: None) -> tuple[str, str]:
+    """The demo user of the sample events and another user, both with empty accounts."""
+    provisioning.create_user(user_id=DEMO_USER, email="demo@example.test")
+    provisioning.create_user(user_id=OTHER_USER, email="other@example.test")
+    return DEMO_USER, OTHER_USER
