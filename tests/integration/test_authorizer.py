@@ -59,7 +59,7 @@ def test_a_valid_key_is_allowed_on_the_whole_api_with_a_scalar_context(user_key:
     ],
 )
 def test_malformed_or_unknown_keys_are_unauthorized(user_key: str, token: str) -> None:
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(token)
 
 
@@ -68,7 +68,7 @@ def test_a_revoked_key_is_unauthorized(user_key: str) -> None:
 
     apikeys.revoke(key_id, clock.iso(clock.now()))
 
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(f"Bearer {user_key}")
 
 

@@ -275,3 +275,49 @@ def test_an_unexpected_failure_is_a_500_envelope_without_internals(
 
     assert status == 500
     assert body == {"error": "Internal server error", "code": "SERVER_ERROR", "details": {}}
+
+
+def test_a_balance_changed_since_it_was_read_is_retried_with_the_fresh_balance(
+    accounts: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(amount=100)
+    stale = db.get_many([(users.pk(DEMO_USER), credits.ACCOUNT_SK)])
+    deduct(amount=40)  # lands between the read below and its transaction
+    monkeypatch.setattr(db, "get_many", lambda keys: stale)
+
+    status, body, _ = deduct(amount=10)
+
+    assert status == 200
+    assert body["balance"] == 50
+    assert credits.ledger(DEMO_USER)[-1]["balance_after"] == 50
+    assert ledger_sum(DEMO_USER) == 50
+
+
+def test_a_stale_read_that_no_longer_covers_the_deduction_is_402_with_the_fresh_balance(
+    accounts: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(amount=100)
+    stale = db.get_many([(users.pk(DEMO_USER), credits.ACCOUNT_SK)])
+    deduct(amount=95)
+    monkeypatch.setattr(db, "get_many", lambda keys: stale)
+
+    status, body, _ = deduct(amount=10)
+
+    assert status == 402
+    assert body["details"] == {"balance": 5, "requested": 10}
+    assert ledger_sum(DEMO_USER) == 5
+
+
+def test_any_other_cancellation_is_a_logged_500_that_writes_nothing(
+    accounts: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(amount=100)
+    monkeypatch.setattr(credits.clock, "sortable_id", lambda prefix: "le_fixed")
+    assert deduct(amount=10)[0] == 200
+
+    status, body, _ = deduct(amount=10)  # its ledger entry id collides with the first one
+
+    assert status == 500
+    assert body["code"] == "SERVER_ERROR"
+    assert balance_of(DEMO_USER)[1]["balance"] == 90
+    assert ledger_sum(DEMO_USER) == 90
