@@ -3,7 +3,7 @@
 import copy
 import importlib.util
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -42,21 +42,25 @@ def load_function(name: str) -> ModuleType:
     return _handlers[name]
 
 
-@pytest.fixture(autouse=True)
-def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test may reach real AWS: fake credentials, no metadata lookups, no inherited endpoint."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("TABLE_NAME", "craiverse-dev")
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+FAKE_AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "TABLE_NAME": "craiverse-dev",
+}
+
+
+def use_fake_aws(monkeypatch: pytest.MonkeyPatch, endpoint_url: str | None = None) -> None:
+    """No test may reach real AWS: fake credentials, no metadata lookups, only a local endpoint."""
+    for name, value in FAKE_AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    config.settings.cache_clear()
-    db.client.cache_clear()
-    yield
+    if endpoint_url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint_url)
+    else:
+        monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     config.settings.cache_clear()
     db.client.cache_clear()
 

@@ -5,9 +5,20 @@ from collections.abc import Iterator
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
+from craiverse import config, db
+from tests.conftest import use_fake_aws
+
 
 @pytest.fixture(autouse=True)
 def _no_network() -> Iterator[None]:
     disable_socket(allow_unix_socket=True)
     yield
     enable_socket()
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    use_fake_aws(monkeypatch)
+    yield
+    config.settings.cache_clear()
+    db.client.cache_clear()
