@@ -26,8 +26,8 @@ from craiverse.models import AddCredits, DeductCredits
 
 ACCOUNT_SK = "CREDITS"
 REFERENCE_SK = "CREDITREF"
-# A movement that keeps losing the race to other movements on the same account gives up after this.
-MAX_OPTIMISTIC_ATTEMPTS = 60
+# A movement that keeps losing the race to other movements on one account gives up (503) after this.
+MAX_OPTIMISTIC_ATTEMPTS = 100
 
 
 def ledger_sk(entry_id: str) -> str:
@@ -292,5 +292,5 @@ def _require(item: dict[str, Any] | None, user_id: str) -> Account:
 
 
 def _pause(attempt: int) -> None:
-    """A short jittered pause before another optimistic attempt, so racing writers spread out."""
-    time.sleep(random.uniform(0, min(0.05, 0.002 * attempt)))  # noqa: S311 - jitter, not security
+    """Exponential backoff with full jitter, so writers racing for one account take turns."""
+    time.sleep(random.uniform(0, min(0.02, 0.001 * 2 ** min(attempt, 5))))  # noqa: S311 - jitter, not security
