@@ -1,4 +1,4 @@
-"""Operator command line: create users, create keys (shown once), list and revoke keys.
+"""Operator command line: create users, create keys (shown once), list and revoke keys, set key limits.
 
     python -m devkit.admin [--table NAME] [--endpoint-url URL] COMMAND ...
 
@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-from craiverse import apikeys, clock, provisioning, users
+from craiverse import apikeys, clock, provisioning, ratelimit, users
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,9 +60,17 @@ def list_keys(_args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def revoke_key(args: argparse.Namespace) -> dict[str, Any]:
-    if apikeys.get(args.key_id) is None:
-        raise LookupError(f"no key {args.key_id}")
     return apikeys.revoke(args.key_id, clock.iso(clock.now())).public_view()
+
+
+def set_limits(args: argparse.Namespace) -> dict[str, Any]:
+    limits = (
+        {} if args.clear else {c: v for c in ratelimit.COUNTED if (v := getattr(args, c.value)) is not None}
+    )
+    if not limits and not args.clear:
+        raise ValueError("give --read, --write or --ai, or --clear")
+    key = apikeys.set_rate_limits(args.key_id, limits)
+    return {**key.public_view(), "rate_limits": ratelimit.limits_for(key.tier, key.rate_limits)}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,7 +99,23 @@ def _parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke-key", help="revoke a key by its id")
     revoke.add_argument("key_id")
     revoke.set_defaults(command=revoke_key)
+
+    limits = commands.add_parser("set-limits", help="override a key's hourly limits (per category)")
+    limits.add_argument("key_id")
+    for category in ratelimit.COUNTED:
+        limits.add_argument(
+            f"--{category.value}", type=_non_negative, help=f"{category.value} requests per hour"
+        )
+    limits.add_argument("--clear", action="store_true", help="use the tier's limits again")
+    limits.set_defaults(command=set_limits)
     return parser
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
 
 
 def _emit(result: Any) -> None:

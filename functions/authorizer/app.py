@@ -7,7 +7,8 @@ next route; per-route rules (scopes, own user only) are applied by the handlers 
 import os
 from typing import Any
 
-from craiverse import apikeys
+from craiverse import apikeys, ratelimit
+from craiverse.auth import limits_context
 from craiverse.log import logger
 
 BEARER = "Bearer "
@@ -36,6 +37,7 @@ def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
             "key_kind": key.kind.value,
             "scopes": " ".join(key.scopes),
             "tier": key.tier,
+            **limits_context(ratelimit.limits_for(key.tier, key.rate_limits)),
         },
         "usageIdentifierKey": usage_key(key.tier),
     }

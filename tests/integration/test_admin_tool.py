@@ -35,6 +35,13 @@ def test_an_operator_creates_a_user_and_a_key_then_revokes_it(
     assert [k["key_id"] for k in listed] == [key["key_id"]]
     assert key["key"] not in json.dumps(listed)
 
+    code, limited = run(capsys, "set-limits", key["key_id"], "--write", "5")
+    assert isinstance(limited, dict)
+    assert limited["rate_limits"] == {"read": 1000, "write": 5, "ai": 60}
+    code, cleared = run(capsys, "set-limits", key["key_id"], "--clear")
+    assert isinstance(cleared, dict)
+    assert cleared["rate_limits"] == {"read": 1000, "write": 100, "ai": 60}
+
     code, revoked = run(capsys, "revoke-key", key["key_id"])
     assert isinstance(revoked, dict)
     assert revoked["revoked_at"]

@@ -44,6 +44,7 @@ def test_a_valid_key_is_allowed_on_the_whole_api_with_a_scalar_context(user_key:
     assert context["key_kind"] == "secret"
     assert context["scopes"] == "credits:read credits:write"
     assert context["key_id"] == apikeys.key_id_for(apikeys.hash_key(user_key))
+    assert (context["limit_read"], context["limit_write"], context["limit_ai"]) == (5000, 500, 300)
     assert all(isinstance(value, str | int | bool) for value in context.values())
     assert result["usageIdentifierKey"] == "craiverse-dev-tier-pro-123456789012"
 
@@ -78,3 +79,11 @@ def test_only_the_hash_of_a_key_is_stored(user_key: str) -> None:
     assert user_key not in repr(stored)
     assert stored.key_hash == apikeys.hash_key(user_key)
     assert "key_hash" not in stored.public_view()
+
+
+def test_a_keys_limit_override_reaches_the_context(user_key: str) -> None:
+    apikeys.set_rate_limits(apikeys.key_id_for(apikeys.hash_key(user_key)), {"write": 3})
+
+    context = authorize(f"Bearer {user_key}")["context"]
+
+    assert (context["limit_read"], context["limit_write"], context["limit_ai"]) == (5000, 3, 300)

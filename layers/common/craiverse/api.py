@@ -14,6 +14,7 @@ from typing import Any
 
 import pydantic
 
+from craiverse import ratelimit
 from craiverse.auth import Principal
 from craiverse.config import settings
 from craiverse.errors import (
@@ -30,6 +31,16 @@ ProxyEvent = dict[str, Any]
 ProxyResult = dict[str, Any]
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_IDEMPOTENCY_KEY = 255
+EXPOSED_HEADERS = ", ".join(
+    [
+        "X-Request-Id",
+        REPLAYED_HEADER,
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+        "Retry-After",
+    ]
+)
 
 
 @dataclass
@@ -48,7 +59,7 @@ class Response:
             "Cache-Control": "no-store",
             "X-Request-Id": request_id,
             "Access-Control-Allow-Origin": settings().cors_allow_origin,
-            "Access-Control-Expose-Headers": f"X-Request-Id, {REPLAYED_HEADER}",
+            "Access-Control-Expose-Headers": EXPOSED_HEADERS,
             **self.headers,
         }
         return {
@@ -205,15 +216,23 @@ def endpoint(method: str, path: str) -> Callable[[Handler], LambdaHandler]:
 
 
 def _run(handler: Handler, spec: Route, event: ProxyEvent) -> Response:
+    """Runs the handler once the caller is known and within its hourly limit; every answer, errors
+    included, carries the caller's rate-limit headers."""
+    quota = None
     try:
         principal = Principal.from_authorizer((event.get("requestContext") or {}).get("authorizer"))
         logger.append_keys(key_id=principal.key_id)
-        return handler(Request(spec, event, principal))
+        if spec.category in ratelimit.COUNTED:
+            quota = ratelimit.consume(principal.key_id, spec.category, principal.limits[spec.category])
+        response = handler(Request(spec, event, principal))
     except ApiError as err:
-        return Response(err.status, err.body())
+        response = Response(err.status, err.body(), dict(err.headers))
     except Exception:  # noqa: BLE001 - the last line of defence: log it, answer 500, never leak it
         logger.exception("unhandled error")
-        return Response(ServerError.status, ServerError().body())
+        response = Response(ServerError.status, ServerError().body())
+    if quota is not None:
+        response.headers.update(quota.headers())
+    return response
 
 
 def _log_completed(status: int, started: float) -> None:

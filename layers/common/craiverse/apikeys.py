@@ -197,11 +197,19 @@ def get(key_id: str) -> ApiKey | None:
 
 def revoke(key_id: str, revoked_at: str) -> ApiKey:
     """Marks a key revoked; API Gateway's authorizer cache may honour it for up to its TTL."""
-    item = db.update(
-        pk(key_id),
-        SK,
-        "SET revoked_at = if_not_exists(revoked_at, :now)",
-        {":now": revoked_at},
-        condition="attribute_exists(PK)",
-    )
+    return _update(key_id, "SET revoked_at = if_not_exists(revoked_at, :now)", {":now": revoked_at})
+
+
+def set_rate_limits(key_id: str, limits: dict[str, int]) -> ApiKey:
+    """Overrides some of the tier's hourly limits for one key; an empty mapping restores the tier's."""
+    if not limits:
+        return _update(key_id, "REMOVE rate_limits", {})
+    return _update(key_id, "SET rate_limits = :limits", {":limits": limits})
+
+
+def _update(key_id: str, expression: str, values: dict[str, Any]) -> ApiKey:
+    try:
+        item = db.update(pk(key_id), SK, expression, values, condition="attribute_exists(PK)")
+    except db.ConditionFailed as err:
+        raise LookupError(f"no key {key_id}") from err
     return ApiKey.from_item(item)

@@ -3,8 +3,26 @@
 from dataclasses import dataclass
 from typing import Any
 
+from craiverse import ratelimit
 from craiverse.errors import Forbidden, Unauthorized
 from craiverse.routes import ADMIN, Route
+
+LIMIT_PREFIX = "limit_"
+
+
+def limits_context(limits: dict[str, int]) -> dict[str, int]:
+    """The hourly limits as authorizer context values (`limit_read`, ...): scalars only."""
+    return {f"{LIMIT_PREFIX}{category}": limit for category, limit in limits.items()}
+
+
+def _limits(context: dict[str, Any]) -> dict[str, int]:
+    """The key's limits from the context; a context without them falls back to the tier's."""
+    overrides = {
+        name.removeprefix(LIMIT_PREFIX): int(value)
+        for name, value in context.items()
+        if name.startswith(LIMIT_PREFIX) and str(value).isdigit()
+    }
+    return ratelimit.limits_for(str(context.get("tier", "free")), overrides)
 
 
 @dataclass(frozen=True)
@@ -15,6 +33,7 @@ class Principal:
     key_kind: str  # secret | publishable
     scopes: frozenset[str]
     tier: str
+    limits: dict[str, int]
 
     @classmethod
     def from_authorizer(cls, context: dict[str, Any] | None) -> "Principal":
@@ -28,6 +47,7 @@ class Principal:
                 key_kind=str(context["key_kind"]),
                 scopes=frozenset(str(context.get("scopes", "")).split()),
                 tier=str(context.get("tier", "free")),
+                limits=_limits(context),
             )
         except KeyError as err:
             raise Unauthorized() from err

@@ -212,23 +212,38 @@ def query(
         params["ExclusiveStartKey"] = last
 
 
+class ConditionFailed(Exception):
+    """A single-item write whose condition did not hold."""
+
+
 def update(
-    pk: str, sk: str, expression: str, values: Mapping[str, Any], *, condition: str | None = None
+    pk: str,
+    sk: str,
+    expression: str,
+    values: Mapping[str, Any],
+    *,
+    condition: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Item:
+    """Updates one item and answers it as it is afterwards; raises ConditionFailed if `condition` fails."""
     params: dict[str, Any] = {
         "TableName": table(),
         "Key": key(pk, sk),
         "UpdateExpression": expression,
-        "ExpressionAttributeValues": serialize(values),
         "ReturnValues": "ALL_NEW",
     }
+    if values:
+        params["ExpressionAttributeValues"] = serialize(values)
     if condition:
         params["ConditionExpression"] = condition
-    return deserialize(_call("update_item", **params)["Attributes"])
-
-
-def is_condition_failure(err: ClientError) -> bool:
-    return _error_code(err) == "ConditionalCheckFailedException"
+    if names:
+        params["ExpressionAttributeNames"] = dict(names)
+    try:
+        return deserialize(_call("update_item", **params)["Attributes"])
+    except ClientError as err:
+        if _error_code(err) == "ConditionalCheckFailedException":
+            raise ConditionFailed(pk) from err
+        raise
 
 
 def tx_put(

@@ -11,9 +11,15 @@ class ApiError(Exception):
     code: ClassVar[str] = "SERVER_ERROR"
     default_message: ClassVar[str] = "Internal server error"
 
-    def __init__(self, message: str | None = None, details: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.message = message or self.default_message
         self.details = details or {}
+        self.headers = headers or {}
         super().__init__(self.message)
 
     def body(self) -> dict[str, Any]:
