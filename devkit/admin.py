@@ -64,9 +64,8 @@ def revoke_key(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def set_limits(args: argparse.Namespace) -> dict[str, Any]:
-    limits = (
-        {} if args.clear else {c: v for c in ratelimit.COUNTED if (v := getattr(args, c.value)) is not None}
-    )
+    chosen: dict[str, int | None] = {c.value: getattr(args, c.value) for c in ratelimit.COUNTED}
+    limits = {} if args.clear else {c: v for c, v in chosen.items() if v is not None}
     if not limits and not args.clear:
         raise ValueError("give --read, --write or --ai, or --clear")
     key = apikeys.set_rate_limits(args.key_id, limits)

@@ -22,7 +22,13 @@ class Api:
     session: requests.Session
 
     def call(
-        self, method: str, path: str, key: str | None = None, *, headers: dict[str, str] | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        key: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
     ) -> requests.Response:
         all_headers = {"Authorization": f"Bearer {key}"} if key else {}
         all_headers.update(headers or {})
@@ -52,12 +58,13 @@ def api(local_api: Api) -> Api:
 
 @pytest.fixture
 def new_user(local_api: Api) -> Iterator[tuple[str, str]]:
-    """A fresh user with an empty account and its own secret key: (user_id, key)."""
+    """A fresh user with an empty account and its own secret key (on the roomiest tier, so that load
+    tests are not rate limited): (user_id, key)."""
     user, _ = provisioning.create_user(email=f"{clock.new_uuid()}@example.test")
     secret, _ = apikeys.create(
         principal_type=apikeys.PrincipalType.USER,
         principal_id=user.user_id,
-        tier="free",
+        tier="platform",
         created_at=clock.iso(clock.now()),
     )
-    yield user.user_id, secret
+    return user.user_id, secret

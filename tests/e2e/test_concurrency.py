@@ -14,7 +14,12 @@ INITIAL = 500  # less than the sum of the deductions, so some must be refused
 
 def test_concurrent_deductions_are_exact_and_never_overdraw(api: Api, new_user: tuple[str, str]) -> None:
     user_id, key = new_user
-    grant = {"user_id": user_id, "amount": INITIAL, "source": "purchase", "source_reference": uuid.uuid4().hex}
+    grant = {
+        "user_id": user_id,
+        "amount": INITIAL,
+        "source": "purchase",
+        "source_reference": uuid.uuid4().hex,
+    }
     assert api.call("POST", "/credits/add", DEMO_KEYS["market-oracle"], json=grant).status_code == 200
     amounts = [random.randint(1, 5) for _ in range(DEDUCTIONS)]
 
@@ -53,7 +58,9 @@ def test_concurrent_retries_with_one_idempotency_key_apply_once(api: Api, new_us
     idempotency_key = uuid.uuid4().hex
 
     def deduct(_: int) -> dict:
-        response = api.call("POST", "/credits/deduct", key, json=body, headers={"Idempotency-Key": idempotency_key})
+        response = api.call(
+            "POST", "/credits/deduct", key, json=body, headers={"Idempotency-Key": idempotency_key}
+        )
         assert response.status_code == 200, response.text
         return dict(response.json())
 

@@ -20,7 +20,12 @@ def add(api: Api, user_id: str, amount: int, reference: str, prefix: str = "/v1"
 
 
 def deduct_body(user_id: str, amount: int) -> dict:
-    return {"user_id": user_id, "amount": amount, "source_app": "market-oracle", "source_action": "ai_prediction"}
+    return {
+        "user_id": user_id,
+        "amount": amount,
+        "source_app": "market-oracle",
+        "source_action": "ai_prediction",
+    }
 
 
 def assert_envelope(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
@@ -115,9 +120,17 @@ def test_an_unknown_route_is_not_found(api: Api, method: str, path: str) -> None
         ({"data": "[]", "headers": {"Content-Type": "application/json"}}, 400, "VALIDATION_ERROR"),
         ({"data": "", "headers": {"Content-Type": "application/json"}}, 400, "VALIDATION_ERROR"),
         ({"data": b"\xff\xfe\x00", "headers": {"Content-Type": "application/json"}}, 400, "VALIDATION_ERROR"),
-        ({"data": '{"user_id": 1}', "headers": {"Content-Type": "text/plain"}}, 415, "UNSUPPORTED_MEDIA_TYPE"),
+        (
+            {"data": '{"user_id": 1}', "headers": {"Content-Type": "text/plain"}},
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
         ({"json": {"user_id": DEMO_USER, "amount": 1, "x": "y" * 70_000}}, 413, "PAYLOAD_TOO_LARGE"),
-        ({"json": {"user_id": DEMO_USER, "amount": 5.5, "source_app": "a", "source_action": "b"}}, 400, "VALIDATION_ERROR"),
+        (
+            {"json": {"user_id": DEMO_USER, "amount": 5.5, "source_app": "a", "source_action": "b"}},
+            400,
+            "VALIDATION_ERROR",
+        ),
     ],
 )
 def test_bad_bodies_answer_4xx_in_the_envelope(api: Api, kwargs: dict, status: int, code: str) -> None:
@@ -127,7 +140,14 @@ def test_bad_bodies_answer_4xx_in_the_envelope(api: Api, kwargs: dict, status: i
 
 
 @pytest.mark.parametrize(
-    "query", ["", "?user_id=", f"?user_id={DEMO_USER}&user_id={DEMO_USER}", f"?user_id={DEMO_USER}&x=1", "?user_id=abc"]
+    "query",
+    [
+        "",
+        "?user_id=",
+        f"?user_id={DEMO_USER}&user_id={DEMO_USER}",
+        f"?user_id={DEMO_USER}&x=1",
+        "?user_id=abc",
+    ],
 )
 def test_bad_query_strings_answer_400_naming_the_parameter(api: Api, query: str) -> None:
     response = api.call("GET", f"/v1/credits/balance{query}", USER)
