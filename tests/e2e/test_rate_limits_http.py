@@ -1,0 +1,63 @@
+"""Rate limits through the local runner: exact under concurrency, per key, with the standard headers."""
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from craiverse import apikeys, clock, credits
+from tests.e2e.conftest import DEMO_KEYS, Api
+
+LIMIT = 20
+
+
+def limited_key(user_id: str, **limits: int) -> str:
+    secret, key = apikeys.create(
+        principal_type=apikeys.PrincipalType.USER,
+        principal_id=user_id,
+        tier="free",
+        created_at=clock.iso(clock.now()),
+    )
+    apikeys.set_rate_limits(key.key_id, limits)
+    return secret
+
+
+def test_one_and_a_half_times_the_limit_in_parallel_lets_exactly_the_limit_through(
+    api: Api, new_user: tuple[str, str]
+) -> None:
+    user_id, _ = new_user
+    key = limited_key(user_id, write=LIMIT)
+    grant = {"user_id": user_id, "amount": 1000, "source": "purchase", "source_reference": uuid.uuid4().hex}
+    api.call("POST", "/credits/add", DEMO_KEYS["market-oracle"], json=grant)
+    body = {"user_id": user_id, "amount": 1, "source_app": "load-test", "source_action": "spend"}
+
+    def deduct(_: int) -> tuple[int, dict[str, str]]:
+        response = api.call("POST", "/v1/credits/deduct", key, json=body)
+        return response.status_code, dict(response.headers)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(deduct, range(LIMIT * 3 // 2)))
+
+    statuses = [status for status, _ in results]
+    assert statuses.count(200) == LIMIT
+    assert statuses.count(429) == LIMIT // 2
+    refused = next(headers for status, headers in results if status == 429)
+    assert refused["X-RateLimit-Remaining"] == "0"
+    assert int(refused["Retry-After"]) >= 1
+    remaining = sorted(int(headers["X-RateLimit-Remaining"]) for status, headers in results if status == 200)
+    assert remaining == list(range(LIMIT))
+    assert credits.balance(user_id).balance == 1000 - LIMIT
+    assert len([e for e in credits.ledger(user_id) if e["type"] == "debit"]) == LIMIT
+
+
+def test_a_limited_key_does_not_limit_another_key_of_the_same_user(api: Api, new_user: tuple[str, str]) -> None:
+    user_id, roomy_key = new_user
+    tight_key = limited_key(user_id, read=1)
+    path = f"/credits/balance?user_id={user_id}"
+
+    assert api.call("GET", path, tight_key).status_code == 200
+    refused = api.call("GET", path, tight_key)
+    assert refused.status_code == 429
+    assert refused.json()["details"]["category"] == "read"
+
+    allowed = api.call("GET", path, roomy_key)
+    assert allowed.status_code == 200
+    assert allowed.headers["X-RateLimit-Limit"] == "100000"
