@@ -11,6 +11,9 @@ import json
 import os
 import sys
 from typing import Any
+from urllib.parse import urlparse
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from craiverse import apikeys, clock, provisioning, ratelimit, users
 
@@ -20,15 +23,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.table:
         os.environ["TABLE_NAME"] = args.table
     if args.endpoint_url:
-        os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
+        _use_local_backend(args.endpoint_url)
+    os.environ.setdefault("AWS_DEFAULT_REGION", os.environ.get("AWS_REGION", "us-east-1"))
     if not os.environ.get("TABLE_NAME"):
         return _fail("give --table or set TABLE_NAME")
     try:
         result = args.command(args)
     except (ValueError, LookupError) as err:
         return _fail(str(err))
+    except (BotoCoreError, ClientError) as err:
+        return _fail(f"AWS refused: {err}")
     _emit(result)
     return 0
+
+
+def _use_local_backend(endpoint_url: str) -> None:
+    """A local backend takes any credentials; never send real ones to it."""
+    os.environ["AWS_ENDPOINT_URL"] = endpoint_url
+    if urlparse(endpoint_url).hostname in {"127.0.0.1", "localhost", "::1"}:
+        os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")  # noqa: S106 - not a secret
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        os.environ.pop("AWS_PROFILE", None)
 
 
 def create_user(args: argparse.Namespace) -> dict[str, Any]:
