@@ -7,13 +7,13 @@ responses, and drains the SQS queues into their worker functions. Stop it with C
 Settings (environment variables):
 
     PORT                port of the API (default 3000)
-    HOST                interface the API binds to (default 127.0.0.1)
+    API_HOST            interface the API binds to (default 127.0.0.1; HOST is often set by shells)
     CRAIVERSE_TEMPLATE  SAM template to serve (default template.yaml)
     CRAIVERSE_SEED      demo data fixture to seed; empty to skip seeding (default devkit/fixtures/demo.json)
     MOTO_PORT           port of the embedded AWS endpoint; 0 picks a free port (default 0)
     LOG_LEVEL           log level of the runner: DEBUG, INFO, WARNING, ERROR (default INFO)
 
-The API answers on http://HOST:PORT/v1/... (the stage prefix is optional locally). Handlers run with
+The API answers on http://API_HOST:PORT/v1/... (the stage prefix is optional locally). Handlers run with
 AWS_ENDPOINT_URL pointing at the embedded backend, fake credentials and the functions' environment
 variables from the template.
 """
@@ -53,7 +53,7 @@ class Settings:
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         seed = environ.get("CRAIVERSE_SEED", "devkit/fixtures/demo.json")
         return cls(
-            host=environ.get("HOST", "127.0.0.1"),
+            host=environ.get("API_HOST", "127.0.0.1"),
             port=int(environ.get("PORT", "3000")),
             template=Path(environ.get("CRAIVERSE_TEMPLATE", "template.yaml")),
             seed=Path(seed) if seed else None,

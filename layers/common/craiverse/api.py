@@ -202,13 +202,13 @@ def endpoint(method: str, path: str) -> Callable[[Handler], LambdaHandler]:
         def lambda_handler(event: ProxyEvent, _context: Any) -> ProxyResult:
             started = time.perf_counter()
             request_id = request_id_of(event)
-            logger.append_keys(request_id=request_id, route=spec.name)
+            logger.thread_safe_append_keys(request_id=request_id, route=spec.name)
             try:
                 response = _run(handler, spec, event)
                 _log_completed(response.status, started)
                 return response.to_proxy(request_id)
             finally:
-                logger.remove_keys(["request_id", "route", "key_id"])
+                logger.thread_safe_remove_keys(["request_id", "route", "key_id"])
 
         return lambda_handler
 
@@ -221,7 +221,7 @@ def _run(handler: Handler, spec: Route, event: ProxyEvent) -> Response:
     quota = None
     try:
         principal = Principal.from_authorizer((event.get("requestContext") or {}).get("authorizer"))
-        logger.append_keys(key_id=principal.key_id)
+        logger.thread_safe_append_keys(key_id=principal.key_id)
         if spec.category in ratelimit.COUNTED:
             quota = ratelimit.consume(principal.key_id, spec.category, principal.limits[spec.category])
         response = handler(Request(spec, event, principal))

@@ -23,7 +23,7 @@ def test_settings_have_documented_defaults() -> None:
 def test_settings_are_overridden_by_the_environment() -> None:
     environ = {
         "PORT": "4000",
-        "HOST": "127.0.0.2",
+        "API_HOST": "127.0.0.2",
         "CRAIVERSE_SEED": "",
         "MOTO_PORT": "5005",
         "LOG_LEVEL": "debug",
