@@ -48,7 +48,9 @@ def test_one_and_a_half_times_the_limit_in_parallel_lets_exactly_the_limit_throu
     assert len([e for e in credits.ledger(user_id) if e["type"] == "debit"]) == LIMIT
 
 
-def test_a_limited_key_does_not_limit_another_key_of_the_same_user(api: Api, new_user: tuple[str, str]) -> None:
+def test_a_limited_key_does_not_limit_another_key_of_the_same_user(
+    api: Api, new_user: tuple[str, str]
+) -> None:
     user_id, roomy_key = new_user
     tight_key = limited_key(user_id, read=1)
     path = f"/credits/balance?user_id={user_id}"
