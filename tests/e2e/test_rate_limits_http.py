@@ -3,7 +3,9 @@
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from craiverse import apikeys, clock, credits
+import pytest
+
+from craiverse import apikeys, clock, credits, ratelimit
 from tests.e2e.conftest import DEMO_KEYS, Api
 
 LIMIT = 20
@@ -63,3 +65,22 @@ def test_a_limited_key_does_not_limit_another_key_of_the_same_user(
     allowed = api.call("GET", path, roomy_key)
     assert allowed.status_code == 200
     assert allowed.headers["X-RateLimit-Limit"] == "100000"
+
+
+def test_the_next_window_lets_a_limited_key_through_again(
+    api: Api, new_user: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_id, _ = new_user
+    key = limited_key(user_id, read=1)
+    path = f"/credits/balance?user_id={user_id}"
+    now = 1_900_000_000.0
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now)  # the runner serves from this process
+    assert api.call("GET", path, key).status_code == 200
+    refused = api.call("GET", path, key)
+    assert refused.status_code == 429
+
+    now = float(refused.json()["details"]["reset"])
+
+    again = api.call("GET", path, key)
+    assert again.status_code == 200
+    assert int(again.headers["X-RateLimit-Reset"]) == int(now) + ratelimit.WINDOW_SECONDS
