@@ -9,6 +9,7 @@ at a local backend (the runner prints its endpoint). TABLE_NAME may replace --ta
 import argparse
 import json
 import os
+import re
 import sys
 from typing import Any
 from urllib.parse import urlparse
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 def _use_local_backend(endpoint_url: str) -> None:
     """A local backend takes any credentials; never send real ones to it."""
     os.environ["AWS_ENDPOINT_URL"] = endpoint_url
@@ -47,8 +51,8 @@ def _use_local_backend(endpoint_url: str) -> None:
 
 
 def create_user(args: argparse.Namespace) -> dict[str, Any]:
-    if "@" not in args.email.strip()[1:-1]:
-        raise ValueError("--email must be an email address")
+    if not EMAIL.fullmatch(args.email.strip()):
+        raise ValueError("--email must be an email address such as ada@example.com")
     user, created = provisioning.create_user(email=args.email, display_name=args.display_name, plan=args.plan)
     return {"user_id": user.user_id, "email": user.email, "created": created}
 

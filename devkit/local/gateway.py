@@ -308,6 +308,8 @@ def _check_routes(
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The default backlog of 5 resets connections as soon as a few dozen clients arrive at once.
+    request_queue_size = 256
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         logger.debug("connection error client=%s", client_address, exc_info=True)
@@ -431,6 +433,20 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors the HTTP layer finds itself (bad request line, URI or headers too long) answer in the
+        API's envelope, like API Gateway's DEFAULT_4XX/5XX, never as an HTML page."""
+        response_type = "DEFAULT_5XX" if code >= 500 else "DEFAULT_4XX"
+        response = self.gateway.responses.render(
+            response_type, str(uuid.uuid4()), status=code, message=message
+        )
+        self.close_connection = True
+        if not hasattr(self, "command") or self.command is None:
+            self.command = "GET"
+        if not self.request_version or self.request_version == "HTTP/0.9":
+            self.request_version = self.protocol_version
+        self._write(response, close=True)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("http server message=%s", format % args)

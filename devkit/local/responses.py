@@ -59,6 +59,10 @@ class HttpResponse:
     body: bytes = b""
 
 
+# A gateway-response header mapped from the request id (`context.requestId` in the template).
+REQUEST_ID = "$context.requestId"
+
+
 class GatewayResponses:
     """Renders API Gateway's own answers with the template's gateway responses."""
 
@@ -82,12 +86,16 @@ class GatewayResponses:
         )
         body = _render_template(template, message, response_type, request_id)
         headers = [
-            *(definition.headers.items() if definition else ()),
+            *((name, request_id if value == REQUEST_ID else value) for name, value in _headers(definition)),
             ("Content-Type", "application/json"),
             ("x-amzn-RequestId", request_id),
             ("x-amzn-ErrorType", _error_type(response_type)),
         ]
         return HttpResponse(status, headers, body.encode("utf-8"))
+
+
+def _headers(definition: GatewayResponseDef | None) -> list[tuple[str, str]]:
+    return list(definition.headers.items()) if definition else []
 
 
 def _fallback(status: int) -> str:

@@ -48,3 +48,16 @@ def test_user_keys_cannot_be_granted_minting_or_admin_scopes() -> None:
         apikeys.validate_grant(PrincipalType.SERVICE, KeyKind.SECRET, ("credits:everything",), "free")
     with pytest.raises(ValueError, match="tier"):
         apikeys.validate_grant(PrincipalType.SERVICE, KeyKind.SECRET, ("credits:read",), "gold")
+
+
+@pytest.mark.parametrize("name", ["", "a", "bad id with spaces", "Market-Oracle", "-x-", "x" * 65])
+def test_service_names_are_slugs(name: str) -> None:
+    with pytest.raises(ValueError, match="service or admin name"):
+        apikeys.validate_principal(PrincipalType.SERVICE, name)
+
+
+def test_publishable_keys_belong_only_to_services() -> None:
+    for principal_type in (PrincipalType.USER, PrincipalType.ADMIN):
+        with pytest.raises(ValueError, match="publishable"):
+            apikeys.validate_grant(principal_type, KeyKind.PUBLISHABLE, (), "free")
+    apikeys.validate_grant(PrincipalType.SERVICE, KeyKind.PUBLISHABLE, ("credits:read",), "free")

@@ -169,3 +169,30 @@ def test_an_idempotency_key_must_be_printable_and_bounded() -> None:
     request.event["multiValueHeaders"]["idempotency-key"] = ["retry-1"]
     request.event["multiValueHeaders"].pop("Idempotency-Key")
     assert request.idempotency_key() == "retry-1"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"\xff\xfe{}", "the body is not UTF-8 text"),
+        ("[" * 50_000, "the body is nested too deeply"),
+        ('{"amount": ' + "1" * 5000 + "}", "a number in the body is too long"),
+        ('{"a": 1, "a": 2}', "duplicate keys in JSON object"),
+        ("{", "Expecting property name enclosed in double quotes at line 1 column 2"),
+    ],
+)
+def test_a_malformed_body_is_explained_without_python_internals(raw: str | bytes, reason: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        request_with_body(raw).json(DeductCredits)
+
+    assert err.value.details == {"reason": reason}
+
+
+def test_a_json_route_refuses_query_parameters() -> None:
+    request = request_with_body(json.dumps(DEDUCT))
+    request.event["multiValueQueryStringParameters"] = {"user_id": ["someone-else"]}
+
+    with pytest.raises(ValidationError) as err:
+        request.json(DeductCredits)
+
+    assert fields_of(err) == {"user_id": "extra_forbidden"}

@@ -86,3 +86,19 @@ def test_a_conflict_beside_a_failed_condition_is_an_answer_not_a_retry(stubbed: 
 
     with pytest.raises(db.TransactionCancelled):
         db.transact_write(ITEMS)
+
+
+def test_an_unreachable_or_slow_table_is_a_503_saying_the_outcome_is_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    def timeout(**kwargs: Any) -> None:
+        raise ReadTimeoutError(endpoint_url="http://127.0.0.1:1")
+
+    monkeypatch.setattr(db.client(), "transact_write_items", timeout)
+
+    with pytest.raises(ServiceUnavailable) as err:
+        db.transact_write(ITEMS)
+
+    assert err.value.details == {"reason": "storage unreachable", "outcome": "unknown"}

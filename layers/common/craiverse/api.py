@@ -101,7 +101,14 @@ class Request:
         return validate(model, single)
 
     def json[M: pydantic.BaseModel](self, model: type[M]) -> M:
-        """Validates a JSON object body against `model`."""
+        """Validates a JSON object body against `model`; such routes take no query parameters."""
+        unexpected = _multi(self.event, "multiValueQueryStringParameters", "queryStringParameters")
+        if unexpected:
+            fields = [
+                _field(name, "This route takes its input in the JSON body", "extra_forbidden")
+                for name in unexpected
+            ]
+            raise ValidationError(details={"fields": fields})
         raw = self._raw_body()
         if len(raw) > settings().max_body_bytes:
             raise PayloadTooLarge(details={"max_bytes": settings().max_body_bytes})
@@ -150,9 +157,14 @@ def _parse_json(raw: bytes) -> Any:
     if not raw.strip():
         raise ValidationError("Request body is required", {"fields": [_field("body", "Required", "missing")]})
     try:
-        data = json.loads(raw, parse_constant=_reject_constant, object_pairs_hook=_reject_duplicates)
-    except (ValueError, RecursionError) as err:
-        raise ValidationError("Malformed JSON body", {"reason": str(err)[:200]}) from err
+        text = raw.decode("utf-8")  # JSON on the wire is UTF-8 (RFC 8259); no guessing at UTF-16
+        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_reject_duplicates)
+    except UnicodeDecodeError as err:
+        raise ValidationError("Malformed JSON body", {"reason": "the body is not UTF-8 text"}) from err
+    except RecursionError as err:
+        raise ValidationError("Malformed JSON body", {"reason": "the body is nested too deeply"}) from err
+    except ValueError as err:
+        raise ValidationError("Malformed JSON body", {"reason": _json_reason(err)}) from err
     if not isinstance(data, dict):
         raise ValidationError(
             "JSON body must be an object", {"fields": [_field("body", "Expected an object", "type")]}
@@ -160,14 +172,27 @@ def _parse_json(raw: bytes) -> Any:
     return data
 
 
+def _json_reason(err: ValueError) -> str:
+    """What is wrong with a body, in our words: never Python's own message."""
+    if isinstance(err, json.JSONDecodeError):
+        return f"{err.msg} at line {err.lineno} column {err.colno}"
+    if isinstance(err, _NotJson):
+        return str(err)
+    return "a number in the body is too long"
+
+
+class _NotJson(ValueError):
+    """Text that Python's parser accepts but JSON does not (NaN, Infinity, repeated keys)."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise _NotJson(f"{name} is not valid JSON")
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     data = dict(pairs)
     if len(data) != len(pairs):
-        raise ValueError("duplicate keys in JSON object")
+        raise _NotJson("duplicate keys in JSON object")
     return data
 
 

@@ -141,6 +141,15 @@ def lookup(secret: str) -> ApiKey | None:
     return key if key.active else None
 
 
+SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
+
+
+def validate_principal(principal_type: PrincipalType, principal_id: str) -> None:
+    """Services and admins are named like `market-oracle`; users are ids of existing users."""
+    if principal_type is not PrincipalType.USER and not SERVICE_NAME.fullmatch(principal_id):
+        raise ValueError("a service or admin name is 3 to 64 lowercase letters, digits and hyphens")
+
+
 def validate_grant(principal_type: PrincipalType, kind: KeyKind, scopes: tuple[str, ...], tier: str) -> None:
     unknown = set(scopes) - ALL_SCOPES
     if unknown:
@@ -149,8 +158,8 @@ def validate_grant(principal_type: PrincipalType, kind: KeyKind, scopes: tuple[s
         raise ValueError(f"tier must be one of {', '.join(TIERS)}")
     if principal_type is PrincipalType.USER and not set(scopes) <= set(DEFAULT_SCOPES["user"]):
         raise ValueError("user keys may hold only " + " ".join(DEFAULT_SCOPES["user"]))
-    if kind is KeyKind.PUBLISHABLE and principal_type is PrincipalType.ADMIN:
-        raise ValueError("admin keys must be secret keys")
+    if kind is KeyKind.PUBLISHABLE and principal_type is not PrincipalType.SERVICE:
+        raise ValueError("publishable keys belong to services (browser widgets), never to users or admins")
 
 
 def create(
@@ -166,6 +175,7 @@ def create(
 ) -> tuple[str, ApiKey]:
     """Stores a new key and returns (secret, key). The secret is shown once and never stored."""
     scopes = tuple(scopes) if scopes is not None else DEFAULT_SCOPES[principal_type.value]
+    validate_principal(principal_type, principal_id)
     validate_grant(principal_type, kind, scopes, tier)
     secret = secret or generate(kind)
     if not is_well_formed(secret) or kind_of(secret) is not kind:
