@@ -760,6 +760,9 @@ class SamTemplate:
         headers = {}
         for key, value in (properties.get("ResponseParameters") or {}).items():
             prefix, _, header = str(key).partition("gatewayresponse.header.")
+            if header and not prefix and value == "context.requestId":
+                headers[header] = "$context.requestId"
+                continue
             static = self._static_value(str(key), value) if header and not prefix else None
             if static is not None:
                 headers[header] = static

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from craiverse import config, db
+from craiverse import config, db, notifications
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -63,6 +63,7 @@ def use_fake_aws(monkeypatch: pytest.MonkeyPatch, endpoint_url: str | None = Non
         monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     config.settings.cache_clear()
     db.client.cache_clear()
+    notifications.client.cache_clear()
 
 
 Invoke = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any], dict[str, str]]]

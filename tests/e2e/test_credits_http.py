@@ -161,3 +161,37 @@ def test_a_cors_preflight_is_answered_without_a_key(api: Api) -> None:
 
     assert response.status_code == 200
     assert "Idempotency-Key" in response.headers["Access-Control-Allow-Headers"]
+
+
+def test_gateway_errors_carry_the_request_id(api: Api) -> None:
+    for response in (api.call("GET", "/v1/credits/balance"), api.call("GET", "/v1/nowhere", USER)):
+        assert response.headers["X-Request-Id"] == response.headers["x-amzn-RequestId"]
+
+
+def test_a_body_over_api_gateways_limit_is_payload_too_large(api: Api) -> None:
+    headers = {"Content-Type": "application/json"}
+    response = api.call(
+        "POST", "/v1/credits/deduct", USER, data=b"x" * (10 * 1024 * 1024 + 1), headers=headers
+    )
+
+    assert_envelope(response, 413, "PAYLOAD_TOO_LARGE")
+
+
+def test_an_overlong_url_is_answered_in_the_envelope_not_html(api: Api) -> None:
+    response = api.call("GET", "/v1/credits/balance?user_id=" + "a" * 70_000, USER)
+
+    assert response.status_code == 414
+    assert set(response.json()) == {"error", "code", "details"}
+
+
+def test_a_json_route_refuses_query_parameters_and_spends_nothing(
+    api: Api, new_user: tuple[str, str]
+) -> None:
+    user_id, key = new_user
+    add(api, user_id, 10, f"ch_{uuid.uuid4().hex}")
+
+    response = api.call("POST", f"/v1/credits/deduct?user_id={OTHER_USER}", key, json=deduct_body(user_id, 1))
+
+    body = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert body["details"]["fields"][0]["field"] == "user_id"
+    assert api.call("GET", f"/v1/credits/balance?user_id={user_id}", key).json()["balance"] == 10

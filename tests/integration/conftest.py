@@ -19,9 +19,12 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def aws() -> Iterator[None]:
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The template's table and queues under moto; handlers that send email get the email queue."""
     with mock_aws():
-        create_from_template(ROOT / "template.yaml")
+        resources = create_from_template(ROOT / "template.yaml")
+        monkeypatch.setenv("EMAIL_QUEUE_URL", resources.queue_url("EmailQueue"))
+        config.settings.cache_clear()
         yield
 
 

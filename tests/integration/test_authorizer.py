@@ -42,7 +42,9 @@ def test_a_valid_key_is_allowed_on_the_whole_api_with_a_scalar_context(user_key:
     assert context["principal_type"] == "user"
     assert context["principal_id"] == DEMO_USER
     assert context["key_kind"] == "secret"
-    assert context["scopes"] == "credits:read credits:write"
+    assert context["scopes"] == (
+        "credits:read credits:write profile:read profile:write dashboard:read tickets:read tickets:write"
+    )
     assert context["key_id"] == apikeys.key_id_for(apikeys.hash_key(user_key))
     assert (context["limit_read"], context["limit_write"], context["limit_ai"]) == (5000, 500, 300)
     assert all(isinstance(value, str | int | bool) for value in context.values())

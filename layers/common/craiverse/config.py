@@ -4,6 +4,9 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+# The most credits one ledger movement may carry (craiverse.models.MAX_CREDITS).
+MAX_SIGNUP_BONUS = 1_000_000_000
+
 
 class ConfigurationError(RuntimeError):
     pass
@@ -16,6 +19,10 @@ class Settings:
     cors_allow_origin: str
     max_body_bytes: int
     idempotency_ttl_seconds: int
+    # Credits a user signing up through POST /users starts with, written as a ledger entry (0: none).
+    signup_bonus_credits: int
+    # The queue the email worker drains; only functions that send email are given it.
+    email_queue_url: str | None
 
 
 def _required(name: str) -> str:
@@ -35,6 +42,13 @@ def _integer(name: str, default: int) -> int:
         raise ConfigurationError(f"environment variable {name} must be an integer, got {raw!r}") from err
 
 
+def _bounded(name: str, default: int, maximum: int) -> int:
+    value = _integer(name, default)
+    if not 0 <= value <= maximum:
+        raise ConfigurationError(f"environment variable {name} must be between 0 and {maximum}, got {value}")
+    return value
+
+
 @cache
 def settings() -> Settings:
     return Settings(
@@ -43,4 +57,6 @@ def settings() -> Settings:
         cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
         max_body_bytes=_integer("MAX_BODY_BYTES", 64 * 1024),
         idempotency_ttl_seconds=_integer("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
+        signup_bonus_credits=_bounded("SIGNUP_BONUS_CREDITS", 0, MAX_SIGNUP_BONUS),
+        email_queue_url=os.environ.get("EMAIL_QUEUE_URL", "").strip() or None,
     )

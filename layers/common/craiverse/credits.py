@@ -5,6 +5,8 @@ Items, all in the user's partition USER#<id> except the reference claims:
   LEDGER#<entry_id>   one immutable entry per movement, with the balance after it
   USAGE#<yyyy-mm>     credits used and apps used that month (maintained by deductions)
   CREDITREF#<source>#<reference> / CREDITREF   claims a payment reference so an add applies once
+Ledger entries also carry the activity feed's GSI1 keys (see `activity`). A signup bonus is the first
+entry of an account, written with the account itself (`open_account_items`).
 
 Every movement is one transaction guarded by the balance it read (optimistic concurrency): the account
 update, the ledger entry and the counters commit together or not at all, and a changed balance sends
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from craiverse import clock, db, idempotency, users
+from craiverse import activity, clock, db, idempotency, users
 from craiverse.config import settings
 from craiverse.errors import Conflict, InsufficientCredits, NotFound, ServerError, ServiceUnavailable
 from craiverse.log import logger
@@ -26,6 +28,7 @@ from craiverse.models import AddCredits, DeductCredits
 
 ACCOUNT_SK = "CREDITS"
 REFERENCE_SK = "CREDITREF"
+SIGNUP_BONUS_SOURCE = "signup_bonus"
 # A movement that keeps losing the race to other movements on one account gives up (503) after this.
 MAX_OPTIMISTIC_ATTEMPTS = 100
 
@@ -84,6 +87,67 @@ def new_account_item(user_id: str, created_at: str) -> dict[str, Any]:
         "lifetime_spent": 0,
         "updated_at": created_at,
     }
+
+
+def open_account_items(user_id: str, created_at: str, *, bonus: int, actor: str) -> list[dict[str, Any]]:
+    """Transaction items that open a user's account, with a signup bonus as its first ledger entry."""
+    account = new_account_item(user_id, created_at)
+    if bonus == 0:
+        return [db.tx_put(account)]
+    grant = _Movement(
+        user_id=user_id,
+        delta=bonus,
+        entry_fields={"source": SIGNUP_BONUS_SOURCE, "source_reference": user_id},
+        actor=actor,
+    )
+    entry = grant._entry(Account.from_item(account))
+    account.update(balance=bonus, lifetime_earned=bonus, updated_at=entry["created_at"])
+    return [db.tx_put(account), db.tx_put(entry)]
+
+
+def account_key(user_id: str) -> db.Key:
+    return users.pk(user_id), ACCOUNT_SK
+
+
+def usage_key(user_id: str, month: str) -> db.Key:
+    return users.pk(user_id), usage_sk(month)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One calendar month (UTC) of a user's deductions."""
+
+    credits_used: int
+    apps: tuple[str, ...]
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any] | None) -> "Usage":
+        if item is None:
+            return cls(0, ())
+        return cls(int(item.get("credits_used", 0)), tuple(item.get("apps", ())))
+
+
+def is_entry(item: dict[str, Any]) -> bool:
+    return item.get("entity") == "ledger_entry"
+
+
+def activity_view(entry: dict[str, Any]) -> dict[str, Any]:
+    """A ledger entry as an item of the activity feed."""
+    return {
+        "type": entry["type"],
+        "amount": entry["amount"],
+        "source_app": entry.get("source_app"),
+        "description": _describe(entry),
+        "created_at": entry["created_at"],
+    }
+
+
+def _describe(entry: dict[str, Any]) -> str:
+    if entry["type"] == "debit":
+        return f"{entry['source_app']}: {entry['source_action']}"
+    if entry.get("source") == SIGNUP_BONUS_SOURCE:
+        return "Signup bonus"
+    return f"Credits added ({entry['source']})"
 
 
 def balance(user_id: str) -> Account:
@@ -206,6 +270,7 @@ class _Movement:
 
     def _entry(self, account: Account) -> dict[str, Any]:
         entry_id = clock.sortable_id("le")
+        created_at = clock.iso(clock.now())
         return {
             "PK": users.pk(self.user_id),
             "SK": ledger_sk(entry_id),
@@ -216,7 +281,8 @@ class _Movement:
             "amount": abs(self.delta),
             "balance_after": account.balance + self.delta,
             "actor_key_id": self.actor,
-            "created_at": clock.iso(clock.now()),
+            "created_at": created_at,
+            **activity.index_keys(self.user_id, created_at, entry_id),
             **self.entry_fields,
         }
 

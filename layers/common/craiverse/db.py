@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from craiverse.config import settings
 from craiverse.errors import ServiceUnavailable
@@ -85,12 +85,81 @@ def get(pk: str, sk: str, *, consistent: bool = False) -> Item | None:
 
 
 def get_many(keys: Sequence[Key]) -> list[Item | None]:
-    """Reads several items in one consistent round trip, in the order asked."""
+    """Reads several items, each strongly consistent, in one round trip, in the order asked.
+
+    Not TransactGetItems: a transactional read costs twice the read units and is cancelled while a
+    transaction writes one of its items (a hot account). Callers guard their writes with conditions on
+    what they read, so they need each item's latest value, not a snapshot of all of them.
+    """
     if len(keys) == 1:
         return [get(*keys[0], consistent=True)]
-    requests = [{"Get": {"TableName": table(), "Key": key(pk, sk)}} for pk, sk in keys]
-    response = _call("transact_get_items", TransactItems=requests)
-    return [deserialize(r["Item"]) if r.get("Item") else None for r in response["Responses"]]
+    return batch_get(keys, consistent=True)
+
+
+# BatchGetItem reads at most this many keys per call.
+MAX_BATCH_GET = 100
+
+
+def batch_get(keys: Sequence[Key], *, consistent: bool = False) -> list[Item | None]:
+    """Reads up to 100 items in one round trip, in the order asked (None for a missing item).
+
+    Unlike `get_many` it is not a transaction, so it never fails over a concurrent write; keys DynamoDB
+    leaves unprocessed (throttling) are asked again after a backoff.
+    """
+    if not keys or len(keys) > MAX_BATCH_GET or len(set(keys)) != len(keys):
+        raise ValueError(f"batch_get takes 1 to {MAX_BATCH_GET} distinct keys")
+    pending: dict[str, Any] = {
+        table(): {"Keys": [key(pk, sk) for pk, sk in keys], "ConsistentRead": consistent}
+    }
+    found: dict[Key, Item] = {}
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        response = _call("batch_get_item", RequestItems=pending)
+        for raw in response.get("Responses", {}).get(table(), []):
+            item = deserialize(raw)
+            found[(item["PK"], item["SK"])] = item
+        pending = response.get("UnprocessedKeys") or {}
+        if not pending:
+            return [found.get(k) for k in keys]
+        _backoff(attempt)
+    raise ServiceUnavailable(details={"reason": "throttled"})
+
+
+@dataclass(frozen=True)
+class Page:
+    """One Query call's items and where the next call starts (None: the query is exhausted)."""
+
+    items: list[Item]
+    last_key: dict[str, Any] | None
+
+
+def query_page(
+    pk: str,
+    *,
+    sk_prefix: str,
+    limit: int,
+    newest_first: bool = False,
+    start_key: dict[str, Any] | None = None,
+    equals: Mapping[str, str] | None = None,
+) -> Page:
+    """One Query round trip on the table. `equals` filters on attributes after `limit` items are read, so
+    a filtered page may hold fewer items than `limit` and still not be the last."""
+    values: dict[str, Any] = {":pk": {"S": pk}, ":prefix": {"S": sk_prefix}}
+    params: dict[str, Any] = {
+        "TableName": table(),
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ScanIndexForward": not newest_first,
+        "Limit": limit,
+    }
+    if start_key:
+        params["ExclusiveStartKey"] = start_key
+    if equals:
+        names = {f"#f{i}": name for i, name in enumerate(equals)}
+        values.update({f":f{i}": {"S": value} for i, value in enumerate(equals.values())})
+        params["FilterExpression"] = " AND ".join(f"#f{i} = :f{i}" for i in range(len(equals)))
+        params["ExpressionAttributeNames"] = names
+    params["ExpressionAttributeValues"] = values
+    response = _call("query", **params)
+    return Page([deserialize(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey"))
 
 
 @dataclass(frozen=True)
@@ -117,6 +186,9 @@ def transact_write(items: Sequence[Mapping[str, Any]]) -> None:
         try:
             client().transact_write_items(TransactItems=list(items))
             return
+        except (ConnectionError, HTTPClientError) as err:
+            # Whether it was applied is unknown: the caller retries with the same reference or key.
+            raise ServiceUnavailable(details={"reason": "storage unreachable", "outcome": "unknown"}) from err
         except ClientError as err:
             reasons = _cancellation_reasons(err)
             retryable = _is_retryable(err, reasons)
@@ -160,6 +232,8 @@ def _call(operation: str, **params: Any) -> dict[str, Any]:
     """Single-item operations; botocore's standard retry mode already retries throttling for these."""
     try:
         response: dict[str, Any] = getattr(client(), operation)(**params)
+    except (ConnectionError, HTTPClientError) as err:
+        raise ServiceUnavailable(details={"reason": "storage unreachable"}) from err
     except ClientError as err:
         if _error_code(err) in RETRYABLE_ERRORS:
             raise ServiceUnavailable(details={"reason": "throttled"}) from err
@@ -260,6 +334,17 @@ def tx_put(
     if return_old:
         put["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     return {"Put": put}
+
+
+def tx_check(pk: str, sk: str, condition: str) -> dict[str, Any]:
+    """A ConditionCheck for `transact_write`: the transaction fails unless `condition` holds."""
+    return {
+        "ConditionCheck": {
+            "TableName": table(),
+            "Key": key(pk, sk),
+            "ConditionExpression": condition,
+        }
+    }
 
 
 def tx_update(

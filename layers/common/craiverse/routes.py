@@ -27,16 +27,32 @@ class Route:
         return f"{self.method} {self.path}"
 
 
-# Scopes, by endpoint family. `credits:grant` mints credits and is never given to user keys.
+# Scopes, by endpoint family. `credits:grant` mints credits and `users:create` opens accounts: neither is
+# ever given to user keys. A service gets `users:create` only when asked for (the signup flow's key).
 CREDITS_READ = "credits:read"
 CREDITS_WRITE = "credits:write"
 CREDITS_GRANT = "credits:grant"
+PROFILE_READ = "profile:read"
+PROFILE_WRITE = "profile:write"
+USERS_CREATE = "users:create"
+DASHBOARD_READ = "dashboard:read"
+TICKETS_READ = "tickets:read"
+TICKETS_WRITE = "tickets:write"
 ADMIN = "admin"
 
-ALL_SCOPES = frozenset({CREDITS_READ, CREDITS_WRITE, CREDITS_GRANT, ADMIN})
+_USER_SCOPES = (
+    CREDITS_READ,
+    CREDITS_WRITE,
+    PROFILE_READ,
+    PROFILE_WRITE,
+    DASHBOARD_READ,
+    TICKETS_READ,
+    TICKETS_WRITE,
+)
+ALL_SCOPES = frozenset({*_USER_SCOPES, CREDITS_GRANT, USERS_CREATE, ADMIN})
 DEFAULT_SCOPES = {
-    "user": (CREDITS_READ, CREDITS_WRITE),
-    "service": (CREDITS_READ, CREDITS_WRITE, CREDITS_GRANT),
+    "user": _USER_SCOPES,
+    "service": (*_USER_SCOPES, CREDITS_GRANT),
     "admin": (ADMIN,),
 }
 
@@ -46,6 +62,12 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("GET", "/credits/balance", CREDITS_READ, Category.READ),
         Route("POST", "/credits/add", CREDITS_GRANT, Category.WRITE),
         Route("POST", "/credits/deduct", CREDITS_WRITE, Category.WRITE),
+        Route("POST", "/users", USERS_CREATE, Category.WRITE),
+        Route("GET", "/user/profile", PROFILE_READ, Category.READ),
+        Route("PATCH", "/user/profile", PROFILE_WRITE, Category.WRITE),
+        Route("GET", "/customer/dashboard", DASHBOARD_READ, Category.READ),
+        Route("POST", "/customer/tickets", TICKETS_WRITE, Category.WRITE),
+        Route("GET", "/customer/tickets", TICKETS_READ, Category.READ),
     )
 }
 

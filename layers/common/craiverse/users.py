@@ -4,10 +4,12 @@ Keys: USER#<id> / PROFILE and EMAIL#<email> / EMAIL. Every item about one user l
 partition; the other entity modules build their sort keys under `pk(user_id)`.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from craiverse import db
+from craiverse.errors import NotFound
 
 
 def pk(user_id: str) -> str:
@@ -30,6 +32,7 @@ class User:
     plan: str
     created_at: str
     updated_at: str
+    avatar_url: str | None = None
 
     def to_item(self) -> dict[str, Any]:
         return {
@@ -39,6 +42,7 @@ class User:
             "user_id": self.user_id,
             "email": self.email,
             "display_name": self.display_name,
+            "avatar_url": self.avatar_url,
             "plan": self.plan,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
@@ -53,12 +57,67 @@ class User:
             plan=item.get("plan", "free"),
             created_at=item["created_at"],
             updated_at=item["updated_at"],
+            avatar_url=item.get("avatar_url"),
         )
+
+    def view(self) -> dict[str, Any]:
+        """The profile as the API answers it."""
+        return {
+            "user_id": self.user_id,
+            "email": self.email,
+            "display_name": self.display_name,
+            "avatar_url": self.avatar_url,
+            "plan": self.plan,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+# The profile fields a user may change; anything else about a user is the platform's to set.
+EDITABLE = ("display_name", "avatar_url")
+
+
+def profile_key(user_id: str) -> db.Key:
+    return pk(user_id), PROFILE_SK
 
 
 def get(user_id: str) -> User | None:
     item = db.get(pk(user_id), PROFILE_SK, consistent=True)
     return User.from_item(item) if item else None
+
+
+def require(user_id: str) -> User:
+    user = get(user_id)
+    if user is None:
+        raise NotFound("User not found", {"user_id": user_id})
+    return user
+
+
+def update_profile(user_id: str, changes: Mapping[str, str | None], updated_at: str) -> User:
+    """Sets the given editable fields (None removes one) in one conditional update; 404 if no such user."""
+    unknown = set(changes) - set(EDITABLE)
+    if not changes or unknown:
+        raise ValueError(f"changes must name some of {', '.join(EDITABLE)}")
+    names = {f"#{name}": name for name in changes}
+    sets = [f"#{name} = :{name}" for name, value in changes.items() if value is not None]
+    removes = [f"#{name}" for name, value in changes.items() if value is None]
+    values: dict[str, Any] = {f":{name}": value for name, value in changes.items() if value is not None}
+    values[":updated_at"] = updated_at
+    expression = "SET " + ", ".join([*sets, "updated_at = :updated_at"])
+    if removes:
+        expression += " REMOVE " + ", ".join(removes)
+    try:
+        item = db.update(
+            pk(user_id), PROFILE_SK, expression, values, condition="attribute_exists(PK)", names=names
+        )
+    except db.ConditionFailed as err:
+        raise NotFound("User not found", {"user_id": user_id}) from err
+    return User.from_item(item)
+
+
+def exists_check(user_id: str) -> dict[str, Any]:
+    """A transaction item that cancels the transaction (at its position) unless the user exists."""
+    return db.tx_check(pk(user_id), PROFILE_SK, "attribute_exists(PK)")
 
 
 def provision_items(user: User) -> list[dict[str, Any]]:

@@ -152,7 +152,9 @@ def test_real_template_gateway_responses(template: SamTemplate) -> None:
     assert responses["UNAUTHORIZED"].headers == {
         "Access-Control-Allow-Origin": "*",
         "WWW-Authenticate": "Bearer",
+        "X-Request-Id": "$context.requestId",
     }
+    assert responses["REQUEST_TOO_LARGE"].status_code == 413
     assert responses["MISSING_AUTHENTICATION_TOKEN"].status_code == 404
     assert responses["DEFAULT_4XX"].status_code is None
     assert "$context.error.messageString" in str(responses["DEFAULT_4XX"].template)

@@ -1,0 +1,13 @@
+"""POST /customer/tickets: 201 with the ticket (number TKT-XXXXXXXX, status open); queues its email."""
+
+from craiverse import tickets
+from craiverse.api import Request, Response, endpoint
+from craiverse.models import CreateTicket
+
+
+@endpoint("POST", "/customer/tickets")
+def handler(request: Request) -> Response:
+    body = request.json(CreateTicket)
+    request.principal.authorize(request.route, body.user_id)
+    ticket = tickets.create(body, actor=request.principal.key_id)
+    return Response.ok(ticket.view(), status=201)
