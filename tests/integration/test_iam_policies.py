@@ -2,8 +2,8 @@
 in template.yaml. (moto does not enforce IAM, so without this a missing action only shows in AWS.)"""
 
 import fnmatch
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
