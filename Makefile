@@ -14,7 +14,7 @@ REGION ?= us-east-1
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help python venv sam-venv run admin test unit integration e2e lint format typecheck validate build check deploy clean
+.PHONY: help python venv sam-venv run admin test unit integration e2e bench lint format typecheck validate build check deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ integration: venv ## handlers in-process against moto
 
 e2e: venv ## HTTP tests against the local runner
 	$(PY) -m pytest tests/e2e
+
+bench: venv ## benchmarks (a few minutes): figures to stdout, tables regenerated in BENCHMARKS.md
+	$(PY) -m benchmarks $(ARGS)
 
 admin: venv ## operator tool: make admin ARGS="--endpoint-url http://127.0.0.1:PORT list-keys"
 	$(PY) -m devkit.admin $(ARGS)

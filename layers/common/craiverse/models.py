@@ -115,9 +115,7 @@ Cursor = Annotated[str, StringConstraints(strict=True, max_length=1024)]
 
 
 class Strict(BaseModel):
-    # defer_build: a function builds the validators of the models it uses, on first use, not every
-    # model of this module at import (BENCHMARKS.md, cold start).
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class UserQuery(Strict):
