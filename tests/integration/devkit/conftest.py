@@ -1,7 +1,6 @@
-"""The local runner's tests serve and call HTTP on loopback: two fixtures of tests/unit are narrowed here."""
+"""The local runner's own tests serve and call HTTP on loopback (pytest-socket allows only 127.0.0.1)."""
 
 import pytest
-from pytest_socket import socket_allow_hosts
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -10,12 +9,6 @@ FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
-
-
-@pytest.fixture(autouse=True)
-def _no_network() -> None:
-    """Replaces the unit tests' socket ban: loopback only (the runner's servers), other hosts blocked."""
-    socket_allow_hosts(["127.0.0.1"], allow_unix_socket=True)
 
 
 @pytest.fixture(autouse=True)
