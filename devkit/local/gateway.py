@@ -369,7 +369,13 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def _body(self) -> tuple[bytes, bool, bool]:
         """(body, too large, malformed); an unreadable body closes the connection after the answer."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+        lengths = set(self.headers.get_all("Content-Length") or [])
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        # Ambiguous framing (two lengths, or a length beside chunking) is how requests get smuggled.
+        if len(lengths) > 1 or (lengths and chunked) or len(self.headers.get_all("Authorization") or []) > 1:
+            self.close_connection = True
+            return b"", False, True
+        if chunked:
             return self._chunked_body()
 
         try:

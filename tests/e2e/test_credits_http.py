@@ -1,5 +1,6 @@
 """The README's walk-through over HTTP with the seeded keys, and bad input answered in the envelope."""
 
+import socket
 import uuid
 
 import pytest
@@ -195,3 +196,34 @@ def test_a_json_route_refuses_query_parameters_and_spends_nothing(
     body = assert_envelope(response, 400, "VALIDATION_ERROR")
     assert body["details"]["fields"][0]["field"] == "user_id"
     assert api.call("GET", f"/v1/credits/balance?user_id={user_id}", key).json()["balance"] == 10
+
+
+def raw_request(api: Api, head: str) -> bytes:
+    """Sends a hand-written HTTP/1.1 request and returns the raw answer."""
+    host, port = api.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(head.encode())
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        "Content-Length: 2\r\nContent-Length: 40\r\n",
+        "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n",
+        f"Content-Length: 2\r\nAuthorization: Bearer {SERVICE}\r\n",
+    ],
+)
+def test_ambiguous_framing_or_a_second_authorization_is_refused(api: Api, framing: str) -> None:
+    head = (
+        f"POST /v1/credits/deduct HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {USER}\r\n"
+        f"Content-Type: application/json\r\n{framing}Connection: close\r\n\r\n{{}}"
+    )
+
+    answer = raw_request(api, head)
+
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b'"code": "BAD_REQUEST"' in answer

@@ -29,8 +29,10 @@ from craiverse.models import AddCredits, DeductCredits
 ACCOUNT_SK = "CREDITS"
 REFERENCE_SK = "CREDITREF"
 SIGNUP_BONUS_SOURCE = "signup_bonus"
-# A movement that keeps losing the race to other movements on one account gives up (503) after this.
+# A movement that keeps losing the race to other movements on one account gives up (503, nothing
+# written) after this many attempts or this long, well inside the functions' 10 s timeout.
 MAX_OPTIMISTIC_ATTEMPTS = 100
+MOVEMENT_DEADLINE_SECONDS = 5.0
 
 
 def ledger_sk(entry_id: str) -> str:
@@ -246,6 +248,7 @@ class _Movement:
     actor: str
 
     def run(self, account: Account, *, extra_items: ExtraItems, replay: Replay) -> Movement:
+        deadline = time.monotonic() + MOVEMENT_DEADLINE_SECONDS
         for attempt in range(1, MAX_OPTIMISTIC_ATTEMPTS + 1):
             if account.balance + self.delta < 0:
                 raise InsufficientCredits(details={"balance": account.balance, "requested": -self.delta})
@@ -264,9 +267,11 @@ class _Movement:
                 if earlier is not None:
                     return earlier
                 account = self._fresh_account(cancelled.reasons)
+            if time.monotonic() >= deadline:
+                break
             _pause(attempt)
-        logger.warning("movement gave up under contention", extra={"attempts": MAX_OPTIMISTIC_ATTEMPTS})
-        raise ServiceUnavailable(details={"reason": "contention"})
+        logger.warning("movement gave up under contention", extra={"attempts": attempt})
+        raise ServiceUnavailable(details={"reason": "contention", "outcome": "not applied"})
 
     def _entry(self, account: Account) -> dict[str, Any]:
         entry_id = clock.sortable_id("le")

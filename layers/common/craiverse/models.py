@@ -43,9 +43,16 @@ _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _TEXT_LAYOUT = frozenset("\n\r\t")
 
 
+# Characters that reorder or hide text: bidirectional embeddings, overrides and isolates.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Zs", "Mn", "Me"})
+
+
 def _no_controls(value: str) -> str:
-    if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in value):
-        raise ValueError("must not contain control characters")
+    if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES or c in _BIDI_CONTROLS for c in value):
+        raise ValueError("must not contain control or text-direction characters")
+    if all(unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in value):
+        raise ValueError("must contain a visible character")
     return value
 
 
@@ -69,8 +76,12 @@ def _https_url(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    """ASCII addresses only (a domain in its punycode form), so that look-alikes are not new users."""
+    local = value.partition("@")[0]
+    if not value.isascii() or local.startswith(".") or local.endswith(".") or ".." in local:
+        raise ValueError("must be an ASCII email address such as ada@example.com")
     value = value.lower()
-    if not EMAIL_PATTERN.fullmatch(value):
+    if not EMAIL_PATTERN.fullmatch(value) or not value.isprintable():
         raise ValueError("must be an email address such as ada@example.com")
     return value
 
