@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import boto3
 from botocore.exceptions import ClientError
+from moto.core.model_instances import reset_model_data
 
 from devkit.template import (
     EMAIL_IDENTITY_TYPE,
@@ -364,6 +365,10 @@ class SerializedWsgiApp:
                 close = getattr(chunks, "close", None)
                 if close is not None:
                     close()
+                # NOTE: moto keeps every model object it ever made for its dashboard, including the table
+                # copy behind each transaction (moto 5.2); forgetting them keeps memory flat. The
+                # runner does not serve moto's dashboard.
+                reset_model_data()
 
         status, headers = started[-1]
         return _WsgiResponse(status, headers, b"".join(written))

@@ -30,9 +30,9 @@ ACCOUNT_SK = "CREDITS"
 REFERENCE_SK = "CREDITREF"
 SIGNUP_BONUS_SOURCE = "signup_bonus"
 # A movement that keeps losing the race to other movements on one account gives up (503, nothing
-# written) after this many attempts or this long, well inside the functions' 10 s timeout.
+# written) after this many attempts or this long, inside the functions' 10 s timeout.
 MAX_OPTIMISTIC_ATTEMPTS = 100
-MOVEMENT_DEADLINE_SECONDS = 5.0
+MOVEMENT_DEADLINE_SECONDS = 8.0
 
 
 def ledger_sk(entry_id: str) -> str:
