@@ -1,4 +1,4 @@
-"""POST /customer/tickets: 201 with the ticket (number TKT-XXXXXXXX, status open); queues its email."""
+"""POST /customer/tickets: 201 with the ticket (number e.g. TKT-7K3F9Q2M, status open); queues its email."""
 
 from craiverse import tickets
 from craiverse.api import Request, Response, endpoint
