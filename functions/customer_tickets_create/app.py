@@ -1,6 +1,7 @@
-"""POST /customer/tickets: 201 with the ticket (number e.g. TKT-7K3F9Q2M, status open); queues its email."""
+"""POST /customer/tickets: 201 with the ticket (number e.g. TKT-7K3F9Q2M, status open); queues its email.
+Honours an Idempotency-Key header: a retry answers the first ticket."""
 
-from craiverse import tickets
+from craiverse import idempotency, tickets
 from craiverse.api import Request, Response, endpoint
 from craiverse.models import CreateTicket
 
@@ -9,5 +10,11 @@ from craiverse.models import CreateTicket
 def handler(request: Request) -> Response:
     body = request.json(CreateTicket)
     request.principal.authorize(request.route, body.user_id)
-    ticket = tickets.create(body, actor=request.principal.key_id)
-    return Response.ok(ticket.view(), status=201)
+    key = request.idempotency_key()
+    claim = (
+        idempotency.Claim.of(request.principal.ref, key, request.route.name, body.model_dump())
+        if key
+        else None
+    )
+    ticket, replayed = tickets.create(body, actor=request.principal.key_id, claim=claim)
+    return Response.ok(ticket, status=201, replayed=replayed)

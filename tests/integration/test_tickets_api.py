@@ -1,13 +1,14 @@
 """POST and GET /customer/tickets: field rules, unique numbers, the ticket_created email, and a listing
 that pages newest first without duplicates or gaps."""
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from craiverse import db, notifications, tickets, users
-from tests.conftest import DEMO_USER, OTHER_USER
+from tests.conftest import DEMO_USER, OTHER_USER, invoke_function, load_event
 from tests.integration.handlers import SERVICE, STRANGER, USER, call, context, queued_emails
 
 REQUIRED = {"subject": "Issue with payment", "description": "Charged twice."}
@@ -313,3 +314,38 @@ def test_only_handlers_that_send_email_build_an_sqs_client(accounts: tuple[str, 
     open_ticket()
 
     assert notifications.client.cache_info().currsize == 1
+
+
+def open_with_key(key: str, **fields: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+    event = load_event("customer_tickets_create")
+    event["body"] = json.dumps({"user_id": DEMO_USER, **REQUIRED, **fields})
+    event["requestContext"]["authorizer"] = USER
+    event["multiValueHeaders"]["Idempotency-Key"] = [key]
+    return invoke_function("customer_tickets_create", event)
+
+
+def test_a_retry_with_its_idempotency_key_answers_the_first_ticket_and_opens_no_other(
+    accounts: tuple[str, str],
+) -> None:
+    status, first, _ = open_with_key("ticket-retry-1")
+    queued_emails()
+
+    again_status, again, headers = open_with_key("ticket-retry-1")
+
+    assert (status, again_status) == (201, 201)
+    assert again == first
+    assert headers["Idempotent-Replayed"] == "true"
+    assert [t["ticket_id"] for t in list_tickets()[1]["tickets"]] == [first["ticket_id"]]
+    assert queued_emails() == []
+
+
+def test_an_idempotency_key_reused_for_another_ticket_conflicts_and_opens_nothing(
+    accounts: tuple[str, str],
+) -> None:
+    open_with_key("ticket-retry-2")
+
+    status, body, _ = open_with_key("ticket-retry-2", subject="Another problem")
+
+    assert status == 409
+    assert body["code"] == "CONFLICT"
+    assert len(list_tickets()[1]["tickets"]) == 1

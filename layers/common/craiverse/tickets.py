@@ -16,10 +16,12 @@ import hmac
 import json
 import re
 import secrets
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from craiverse import activity, clock, db, notifications, users
+from craiverse import activity, clock, db, idempotency, notifications, users
+from craiverse.config import settings
 from craiverse.errors import NotFound, ServerError, ValidationError
 from craiverse.log import logger
 from craiverse.models import CreateTicket
@@ -115,8 +117,14 @@ class Ticket:
         }
 
 
-def create(request: CreateTicket, *, actor: str) -> Ticket:
-    """Opens a ticket for an existing user (404 otherwise) and queues its `ticket_created` email."""
+def create(
+    request: CreateTicket, *, actor: str, claim: idempotency.Claim | None = None
+) -> tuple[dict[str, Any], bool]:
+    """Opens a ticket for an existing user (404 otherwise) and queues its `ticket_created` email.
+
+    Returns (the ticket's view, replayed). With an Idempotency-Key a retry answers the first ticket and
+    neither opens another nor sends another email.
+    """
     notifications.queue_url()  # a function that cannot queue the email fails before it writes
     now = clock.iso(clock.now())
     ticket = Ticket(
@@ -131,17 +139,23 @@ def create(request: CreateTicket, *, actor: str) -> Ticket:
         created_at=now,
         updated_at=now,
     )
-    ticket = _write(ticket, actor)
+    written, earlier = _write(ticket, actor, claim)
+    if earlier is not None:
+        return earlier, True
+    ticket = written
     notifications.queue_email(
         notifications.Template.TICKET_CREATED,
         ticket.user_id,
         {"ticket_number": ticket.number, "subject": ticket.subject, "priority": ticket.priority},
     )
-    return ticket
+    return ticket.view(), False
 
 
-def _write(ticket: Ticket, actor: str) -> Ticket:
-    """Transaction positions: 0 the user check, 1 the number claim, 2 the ticket, 3 its event."""
+def _write(
+    ticket: Ticket, actor: str, claim: idempotency.Claim | None
+) -> tuple[Ticket, dict[str, Any] | None]:
+    """Transaction positions: 0 the user check, 1 the number claim, 2 the ticket, 3 its event,
+    4 the Idempotency-Key record. Returns (ticket, None), or (ticket, earlier answer) for a replay."""
     for _ in range(MAX_NUMBER_ATTEMPTS):
         items = [
             users.exists_check(ticket.user_id),
@@ -149,14 +163,24 @@ def _write(ticket: Ticket, actor: str) -> Ticket:
             db.tx_put(ticket.to_item(actor)),
             db.tx_put(_created_event(ticket)),
         ]
+        if claim:
+            ttl = settings().idempotency_ttl_seconds
+            items.append(
+                claim.record(
+                    ticket.view(), created_at=ticket.created_at, now_epoch=int(time.time()), ttl_seconds=ttl
+                )
+            )
         try:
             db.transact_write(items)
-            return ticket
+            return ticket, None
         except db.TransactionCancelled as cancelled:
-            user_check, claim = cancelled.reasons[0], cancelled.reasons[1]
+            reasons = cancelled.reasons
+            if claim and len(reasons) > 4 and reasons[4].condition_failed and reasons[4].item:
+                return ticket, claim.replay(reasons[4].item)
+            user_check, number = reasons[0], reasons[1]
             if user_check.condition_failed:
                 raise NotFound("User not found", {"user_id": ticket.user_id}) from cancelled
-            if not claim.condition_failed:
+            if not number.condition_failed:
                 raise
             logger.info("ticket number taken, drawing another")
             ticket = replace(ticket, number=new_number())
