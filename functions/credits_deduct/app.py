@@ -1,6 +1,6 @@
 """POST /credits/deduct: atomic, never overdraws; honours an Idempotency-Key header."""
 
-from craiverse import credits, idempotency
+from craiverse import credits
 from craiverse.api import Request, Response, endpoint
 from craiverse.models import DeductCredits
 
@@ -9,11 +9,6 @@ from craiverse.models import DeductCredits
 def handler(request: Request) -> Response:
     body = request.json(DeductCredits)
     request.principal.authorize(request.route, body.user_id)
-    key = request.idempotency_key()
-    claim = (
-        idempotency.Claim.of(request.principal.ref, key, request.route.name, body.model_dump())
-        if key
-        else None
-    )
+    claim = request.idempotency_claim(body)
     movement = credits.deduct(body, actor=request.principal.key_id, claim=claim)
     return Response.ok(movement.body, replayed=movement.replayed)

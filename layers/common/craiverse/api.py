@@ -14,7 +14,7 @@ from typing import Any
 
 import pydantic
 
-from craiverse import ratelimit
+from craiverse import idempotency, ratelimit
 from craiverse.auth import Principal
 from craiverse.config import settings
 from craiverse.errors import (
@@ -126,6 +126,13 @@ class Request:
                 "Idempotency-Key", f"Must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters", "header"
             )
         return value
+
+    def idempotency_claim(self, body: pydantic.BaseModel) -> idempotency.Claim | None:
+        """The caller's Idempotency-Key for this route and validated body, if it sent one."""
+        key = self.idempotency_key()
+        if key is None:
+            return None
+        return idempotency.Claim.of(self.principal.ref, key, self.route.name, body.model_dump())
 
     def _raw_body(self) -> bytes:
         body = self.event.get("body") or ""
