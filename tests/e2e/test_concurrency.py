@@ -23,20 +23,21 @@ def test_concurrent_deductions_are_exact_and_never_overdraw(api: Api, new_user: 
     assert api.call("POST", "/credits/add", DEMO_KEYS["market-oracle"], json=grant).status_code == 200
     amounts = [random.randint(1, 5) for _ in range(DEDUCTIONS)]
 
-    def deduct(amount: int) -> tuple[int, int]:
+    def deduct(amount: int) -> tuple[int, int, dict]:
         body = {"user_id": user_id, "amount": amount, "source_app": "load-test", "source_action": "spend"}
-        return api.call("POST", "/credits/deduct", key, json=body).status_code, amount
+        response = api.call("POST", "/credits/deduct", key, json=body)
+        return response.status_code, amount, response.json()
 
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         results = list(pool.map(deduct, amounts))
 
-    statuses = [status for status, _ in results]
-    # 503 means "lost the race for 8 s, nothing written, retry": allowed, but it must stay rare. Locally
-    # it happens only here, with 16 writers on one account behind the runner's one lock (BENCHMARKS.md).
-    assert set(statuses) <= {200, 402, 503}, statuses
-    assert statuses.count(503) <= DEDUCTIONS // 10
-    spent = sum(amount for status, amount in results if status == 200)
-    successes = sum(1 for status, _ in results if status == 200)
+    # A movement is one commutative transaction: no movement is redone or given up for another's sake.
+    statuses = [status for status, _, _ in results]
+    assert set(statuses) <= {200, 402}, statuses
+    refusals = [answer["details"] for status, _, answer in results if status == 402]
+    assert all(0 <= refusal["balance"] < refusal["requested"] for refusal in refusals)
+    spent = sum(amount for status, amount, _ in results if status == 200)
+    successes = statuses.count(200)
     balance = api.call("GET", f"/credits/balance?user_id={user_id}", key).json()
     entries = credits.ledger(user_id)
     debits = [e for e in entries if e["type"] == "debit"]
@@ -46,9 +47,9 @@ def test_concurrent_deductions_are_exact_and_never_overdraw(api: Api, new_user: 
     assert balance["lifetime_spent"] == spent
     assert len(debits) == successes
     assert sum(e["amount"] for e in debits) == spent
-    assert min(e["balance_after"] for e in entries) >= 0
+    assert sum(e["amount"] if e["type"] == "credit" else -e["amount"] for e in entries) == balance["balance"]
     assert successes > 0
-    assert any(status == 402 for status, _ in results)
+    assert refusals
 
 
 def test_concurrent_retries_with_one_idempotency_key_apply_once(api: Api, new_user: tuple[str, str]) -> None:

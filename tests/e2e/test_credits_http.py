@@ -47,7 +47,7 @@ def test_add_deduct_and_read_the_balance_with_the_seeded_keys(api: Api, new_user
 
     deducted = api.call("POST", "/v1/credits/deduct", key, json=deduct_body(user_id, 30))
     assert deducted.status_code == 200
-    assert deducted.json()["balance"] == 70
+    assert (deducted.json()["type"], deducted.json()["amount"]) == ("debit", 30)
 
     balance = api.call("GET", f"/v1/credits/balance?user_id={user_id}", key)
     assert balance.status_code == 200

@@ -79,27 +79,27 @@ def test_an_unknown_user_is_not_found(accounts: tuple[str, str]) -> None:
 def test_add_100_deduct_30_leaves_70_with_exact_lifetime_figures(accounts: tuple[str, str]) -> None:
     status, added, _ = add(amount=100)
     assert status == 200
-    assert added["balance"] == 100
     assert added["entry_id"].startswith("le_")
+    assert (added["type"], added["amount"], added["source_reference"]) == ("credit", 100, "ch_1")
 
     status, spent, _ = deduct(amount=30)
     assert status == 200
-    assert spent["balance"] == 70
+    assert (spent["type"], spent["amount"], spent["source_app"]) == ("debit", 30, "market-oracle")
 
     _, body = balance_of(DEMO_USER)
     assert body == {"user_id": DEMO_USER, "balance": 70, "lifetime_earned": 100, "lifetime_spent": 30}
     assert ledger_sum(DEMO_USER) == 70
 
 
-def test_the_ledger_records_each_movement_with_its_balance_after(accounts: tuple[str, str]) -> None:
-    add(amount=50, reference="ch_a")
-    deduct(amount=20, app="barrelverse")
+def test_the_ledger_records_each_movement_as_its_receipt_says(accounts: tuple[str, str]) -> None:
+    added = add(amount=50, reference="ch_a")[1]
+    spent = deduct(amount=20, app="barrelverse")[1]
 
     first, second = credits.ledger(DEMO_USER)
-    assert first["type"] == "credit"
-    assert (first["amount"], first["balance_after"], first["source_reference"]) == (50, 50, "ch_a")
-    assert second["type"] == "debit"
-    assert (second["amount"], second["balance_after"], second["source_app"]) == (20, 30, "barrelverse")
+    assert (first["entry_id"], first["created_at"]) == (added["entry_id"], added["created_at"])
+    assert (first["type"], first["amount"], first["source_reference"]) == ("credit", 50, "ch_a")
+    assert (second["entry_id"], second["created_at"]) == (spent["entry_id"], spent["created_at"])
+    assert (second["type"], second["amount"], second["source_app"]) == ("debit", 20, "barrelverse")
     assert second["source_action"] == "ai_prediction"
     assert second["actor_key_id"] == "key_demo_user"
 
@@ -121,10 +121,12 @@ def test_deducting_more_than_the_balance_is_402_and_writes_nothing(accounts: tup
 def test_a_deduction_to_exactly_zero_is_allowed(accounts: tuple[str, str]) -> None:
     add(amount=10)
 
-    status, body, _ = deduct(amount=10)
+    status, _, _ = deduct(amount=10)
 
     assert status == 200
-    assert body["balance"] == 0
+    assert balance_of(DEMO_USER)[1]["balance"] == 0
+    assert ledger_sum(DEMO_USER) == 0
+    assert deduct(amount=1)[1]["details"] == {"balance": 0, "requested": 1}
 
 
 def test_deductions_maintain_the_monthly_usage_counters(accounts: tuple[str, str]) -> None:
@@ -240,9 +242,10 @@ def test_adding_to_an_unknown_user_is_not_found_and_claims_nothing(accounts: tup
     status, _, _ = add(user_id=stranger, reference="ch_lost")
     assert status == 404
 
-    status, body, _ = add(amount=100, reference="ch_lost")
+    assert db.get(credits.reference_pk("purchase", "ch_lost"), credits.REFERENCE_SK) is None
+    status, _, _ = add(amount=100, reference="ch_lost")
     assert status == 200
-    assert body["balance"] == 100
+    assert balance_of(DEMO_USER)[1]["balance"] == 100
 
 
 @pytest.mark.parametrize("amount", [1.5, "10", 0, -1, 10**12, None])
@@ -275,37 +278,6 @@ def test_an_unexpected_failure_is_a_500_envelope_without_internals(
 
     assert status == 500
     assert body == {"error": "Internal server error", "code": "SERVER_ERROR", "details": {}}
-
-
-def test_a_balance_changed_since_it_was_read_is_retried_with_the_fresh_balance(
-    accounts: tuple[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    add(amount=100)
-    stale = db.get_many([(users.pk(DEMO_USER), credits.ACCOUNT_SK)])
-    deduct(amount=40)  # lands between the read below and its transaction
-    monkeypatch.setattr(db, "get_many", lambda keys: stale)
-
-    status, body, _ = deduct(amount=10)
-
-    assert status == 200
-    assert body["balance"] == 50
-    assert credits.ledger(DEMO_USER)[-1]["balance_after"] == 50
-    assert ledger_sum(DEMO_USER) == 50
-
-
-def test_a_stale_read_that_no_longer_covers_the_deduction_is_402_with_the_fresh_balance(
-    accounts: tuple[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    add(amount=100)
-    stale = db.get_many([(users.pk(DEMO_USER), credits.ACCOUNT_SK)])
-    deduct(amount=95)
-    monkeypatch.setattr(db, "get_many", lambda keys: stale)
-
-    status, body, _ = deduct(amount=10)
-
-    assert status == 402
-    assert body["details"] == {"balance": 5, "requested": 10}
-    assert ledger_sum(DEMO_USER) == 5
 
 
 def test_any_other_cancellation_is_a_logged_500_that_writes_nothing(

@@ -2,8 +2,8 @@
 allows, and the same record BENCHMARKS.md is drawn from (benchmarks.calls).
 
 Every keyed request spends one conditional UpdateItem on its rate-limit counter. A movement of credits
-then needs the prior balance (the ledger entry and the answer carry the balance after it, and
-TransactWriteItems cannot return values), so it is one strongly consistent read and one transaction.
+is then one transaction and nothing else: it reads nothing first, and its refusals and replays come
+back in that transaction's cancellation reasons.
 """
 
 import json
@@ -25,6 +25,10 @@ def calls(accounts: tuple[str, str]) -> Iterator[DynamoCalls]:
     assert status == 200
     with DynamoCalls(db.client()) as recorder:
         yield recorder
+
+
+def cancelled(calls: DynamoCalls) -> list[str | None]:
+    return [call.error for call in calls.calls if call.party == ENDPOINT]
 
 
 def add(amount: int = 10, reference: str = "ch_round_trips") -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -60,12 +64,12 @@ def test_a_balance_is_the_rate_limit_counter_and_one_consistent_read(calls: Dyna
     assert calls.operations(ENDPOINT) == ["GetItem (consistent)"]
 
 
-def test_an_add_is_one_consistent_read_and_one_transaction(calls: DynamoCalls) -> None:
+def test_an_add_is_one_transaction(calls: DynamoCalls) -> None:
     status, _, _ = add()
 
     assert status == 200
     assert calls.operations(RATE_LIMIT) == ONE_WRITE
-    assert calls.operations(ENDPOINT) == ["GetItem (consistent)", "TransactWriteItems x3"]
+    assert calls.operations(ENDPOINT) == ["TransactWriteItems x3"]
 
 
 def test_a_replayed_add_costs_no_more_than_the_first(calls: DynamoCalls) -> None:
@@ -76,26 +80,27 @@ def test_a_replayed_add_costs_no_more_than_the_first(calls: DynamoCalls) -> None
 
     assert (status, headers["Idempotent-Replayed"]) == (200, "true")
     assert calls.operations(RATE_LIMIT) == ONE_WRITE
-    assert calls.operations(ENDPOINT) == ["GetItem (consistent)", "TransactWriteItems x3"]
+    assert calls.operations(ENDPOINT) == ["TransactWriteItems x3"]
+    assert cancelled(calls) == ["TransactionCanceledException"]
 
 
-def test_a_deduct_is_one_consistent_read_and_one_transaction(calls: DynamoCalls) -> None:
+def test_a_deduct_is_one_transaction(calls: DynamoCalls) -> None:
     status, _, _ = deduct()
 
     assert status == 200
     assert calls.operations(RATE_LIMIT) == ONE_WRITE
-    assert calls.operations(ENDPOINT) == ["GetItem (consistent)", "TransactWriteItems x3"]
+    assert calls.operations(ENDPOINT) == ["TransactWriteItems x3"]
 
 
-def test_a_deduct_with_an_idempotency_key_reads_its_claim_in_the_same_round_trip(calls: DynamoCalls) -> None:
+def test_a_deduct_with_an_idempotency_key_claims_it_in_the_same_transaction(calls: DynamoCalls) -> None:
     status, _, _ = deduct(key="order-rt-1")
 
     assert status == 200
     assert calls.operations(RATE_LIMIT) == ONE_WRITE
-    assert calls.operations(ENDPOINT) == ["BatchGetItem (consistent)", "TransactWriteItems x4"]
+    assert calls.operations(ENDPOINT) == ["TransactWriteItems x4"]
 
 
-def test_a_replayed_deduct_is_answered_from_its_read(calls: DynamoCalls) -> None:
+def test_a_replayed_deduct_is_answered_from_its_cancelled_transaction(calls: DynamoCalls) -> None:
     deduct(key="order-rt-2")
     calls.take()
 
@@ -103,15 +108,17 @@ def test_a_replayed_deduct_is_answered_from_its_read(calls: DynamoCalls) -> None
 
     assert (status, headers["Idempotent-Replayed"]) == (200, "true")
     assert calls.operations(RATE_LIMIT) == ONE_WRITE
-    assert calls.operations(ENDPOINT) == ["BatchGetItem (consistent)"]
+    assert calls.operations(ENDPOINT) == ["TransactWriteItems x4"]
+    assert cancelled(calls) == ["TransactionCanceledException"]
 
 
-def test_a_refused_deduct_writes_nothing(calls: DynamoCalls) -> None:
-    status, _, _ = deduct(amount=10**9)
+def test_a_refused_deduct_is_one_cancelled_transaction(calls: DynamoCalls) -> None:
+    status, body, _ = deduct(amount=10**9)
 
-    assert status == 402
+    assert (status, body["details"]) == (402, {"balance": 1000, "requested": 10**9})
     assert calls.operations(RATE_LIMIT) == ONE_WRITE
-    assert calls.operations(ENDPOINT) == ["GetItem (consistent)"]
+    assert calls.operations(ENDPOINT) == ["TransactWriteItems x3"]
+    assert cancelled(calls) == ["TransactionCanceledException"]
 
 
 def test_a_request_over_its_limit_costs_only_the_refused_counter_update(calls: DynamoCalls) -> None:

@@ -49,7 +49,7 @@ def test_a_new_user_gets_a_profile_the_bonus_through_the_ledger_and_a_welcome_em
         "lifetime_spent": 0,
     }
     (entry,) = credits.ledger(user_id)
-    assert (entry["type"], entry["amount"], entry["balance_after"]) == ("credit", 100, 100)
+    assert (entry["type"], entry["amount"], entry["source"]) == ("credit", 100, "signup_bonus")
     assert (entry["source"], entry["source_reference"]) == ("signup_bonus", user_id)
     assert entry["actor_key_id"] == "key_demo_admin"
     assert queued_emails() == [{"template": "welcome", "user_id": user_id, "data": {"name": "Ada Lovelace"}}]

@@ -2,37 +2,34 @@
 
 Items, all in the user's partition USER#<id> except the reference claims:
   CREDITS             the account: balance, lifetime_earned, lifetime_spent
-  LEDGER#<entry_id>   one immutable entry per movement, with the balance after it
+  LEDGER#<entry_id>   one immutable entry per movement
   USAGE#<yyyy-mm>     credits used and apps used that month (maintained by deductions)
   CREDITREF#<source>#<reference> / CREDITREF   claims a payment reference so an add applies once
 Ledger entries also carry the activity feed's GSI1 keys (see `activity`). A signup bonus is the first
 entry of an account, written with the account itself (`open_account_items`).
 
-Every movement is one transaction guarded by the balance it read (optimistic concurrency): the account
-update, the ledger entry and the counters commit together or not at all, and a changed balance sends
-the movement round again with the fresh balance from the cancellation reason.
+Every movement is one transaction and one round trip, with nothing read first: the account moves by a
+commutative ADD (a debit guarded by `balance >= amount`), and the ledger entry, the counters and the
+reference or Idempotency-Key record commit with it or not at all. So the balance always equals the sum
+of the entries, concurrent movements on one account never have to be redone, and a refusal (402, 404,
+a replay) is read from the cancellation reasons of that same call. The price: DynamoDB returns no
+values from a transaction, so an answer is a receipt for the movement, not the new balance.
 """
 
 import json
-import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from craiverse import activity, clock, db, idempotency, users
 from craiverse.config import settings
-from craiverse.errors import Conflict, InsufficientCredits, NotFound, ServerError, ServiceUnavailable
+from craiverse.errors import Conflict, InsufficientCredits, NotFound, ServerError
 from craiverse.log import logger
 from craiverse.models import AddCredits, DeductCredits
 
 ACCOUNT_SK = "CREDITS"
 REFERENCE_SK = "CREDITREF"
 SIGNUP_BONUS_SOURCE = "signup_bonus"
-# A movement that keeps losing the race to other movements on one account gives up (503, nothing
-# written) after this many attempts or this long, inside the functions' 10 s timeout.
-MAX_OPTIMISTIC_ATTEMPTS = 100
-MOVEMENT_DEADLINE_SECONDS = 8.0
 
 
 def ledger_sk(entry_id: str) -> str:
@@ -102,7 +99,7 @@ def open_account_items(user_id: str, created_at: str, *, bonus: int, actor: str)
         entry_fields={"source": SIGNUP_BONUS_SOURCE, "source_reference": user_id},
         actor=actor,
     )
-    entry = grant._entry(Account.from_item(account))
+    entry = grant.entry()
     account.update(balance=bonus, lifetime_earned=bonus, updated_at=entry["created_at"])
     return [db.tx_put(account), db.tx_put(entry)]
 
@@ -163,79 +160,63 @@ def ledger(user_id: str) -> list[dict[str, Any]]:
 
 def add(request: AddCredits, *, actor: str) -> Movement:
     """Adds credits once per (source, source_reference); a repeat answers the first result."""
-    account = balance(request.user_id)
-
-    def reference_claim(
-        account: Account, entry: dict[str, Any], body: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        claim = {
-            "PK": reference_pk(request.source, request.source_reference),
-            "SK": REFERENCE_SK,
-            "entity": "credit_reference",
-            "user_id": request.user_id,
-            "amount": request.amount,
-            "entry_id": entry["entry_id"],
-            "response": json.dumps(body, separators=(",", ":")),
-        }
-        return [db.tx_put(claim, return_old=True)]
-
-    def replay(reasons: list[db.Reason]) -> Movement | None:
-        claim = reasons[2]
-        if not (claim.condition_failed and claim.item):
-            return None
-        if claim.item["user_id"] != request.user_id or claim.item["amount"] != request.amount:
-            raise Conflict(
-                "source_reference was already used for a different credit",
-                {"source": request.source, "source_reference": request.source_reference},
-            )
-        return Movement(json.loads(claim.item["response"]), replayed=True)
-
     movement = _Movement(
         user_id=request.user_id,
         delta=request.amount,
         entry_fields={"source": request.source, "source_reference": request.source_reference},
         actor=actor,
     )
-    return movement.run(account, extra_items=reference_claim, replay=replay)
+    entry = movement.entry()
+    receipt = movement.receipt(entry)
+    claim = {
+        "PK": reference_pk(request.source, request.source_reference),
+        "SK": REFERENCE_SK,
+        "entity": "credit_reference",
+        "user_id": request.user_id,
+        "amount": request.amount,
+        "entry_id": entry["entry_id"],
+        "response": json.dumps(receipt, separators=(",", ":")),
+    }
+    try:
+        movement.commit(entry, db.tx_put(claim, return_old=True))
+    except db.TransactionCancelled as cancelled:
+        earlier = cancelled.reasons[2]
+        if earlier.condition_failed and earlier.item:
+            if earlier.item["user_id"] != request.user_id or earlier.item["amount"] != request.amount:
+                raise Conflict(
+                    "source_reference was already used for a different credit",
+                    {"source": request.source, "source_reference": request.source_reference},
+                ) from None
+            return Movement(json.loads(earlier.item["response"]), replayed=True)
+        raise movement.refusal(cancelled.reasons) from None
+    return Movement(receipt)
 
 
 def deduct(request: DeductCredits, *, actor: str, claim: idempotency.Claim | None) -> Movement:
     """Spends credits atomically; never overdraws. With an Idempotency-Key, a retry applies once."""
-    now_epoch = int(time.time())
-    keys = [(users.pk(request.user_id), ACCOUNT_SK)] + ([(claim.pk, idempotency.SK)] if claim else [])
-    account_item, *claim_items = db.get_many(keys)
-    if claim and (earlier := idempotency.live(claim_items[0], now_epoch)):
-        return Movement(claim.replay(earlier), replayed=True)
-    account = _require(account_item, request.user_id)
-
-    def extra_items(account: Account, entry: dict[str, Any], body: dict[str, Any]) -> list[dict[str, Any]]:
-        items = [_usage_update(request, entry["created_at"])]
-        if claim:
-            ttl = settings().idempotency_ttl_seconds
-            items.append(
-                claim.record(body, created_at=entry["created_at"], now_epoch=now_epoch, ttl_seconds=ttl)
-            )
-        return items
-
-    def replay(reasons: list[db.Reason]) -> Movement | None:
-        if claim is None or len(reasons) < 4:
-            return None
-        earlier = reasons[3]
-        if earlier.condition_failed and earlier.item:
-            return Movement(claim.replay(earlier.item), replayed=True)
-        return None
-
     movement = _Movement(
         user_id=request.user_id,
         delta=-request.amount,
         entry_fields={"source_app": request.source_app, "source_action": request.source_action},
         actor=actor,
     )
-    return movement.run(account, extra_items=extra_items, replay=replay)
-
-
-ExtraItems = Callable[[Account, dict[str, Any], dict[str, Any]], list[dict[str, Any]]]
-Replay = Callable[[list[db.Reason]], Movement | None]
+    entry = movement.entry()
+    receipt = movement.receipt(entry)
+    extra = [_usage_update(request, entry["created_at"])]
+    if claim:
+        ttl = settings().idempotency_ttl_seconds
+        extra.append(
+            claim.record(receipt, created_at=entry["created_at"], now_epoch=int(time.time()), ttl_seconds=ttl)
+        )
+    try:
+        movement.commit(entry, *extra)
+    except db.TransactionCancelled as cancelled:
+        if claim:
+            earlier = cancelled.reasons[3]
+            if earlier.condition_failed and earlier.item:
+                return Movement(claim.replay(earlier.item), replayed=True)
+        raise movement.refusal(cancelled.reasons) from None
+    return Movement(receipt)
 
 
 @dataclass(frozen=True)
@@ -247,33 +228,12 @@ class _Movement:
     entry_fields: dict[str, str]
     actor: str
 
-    def run(self, account: Account, *, extra_items: ExtraItems, replay: Replay) -> Movement:
-        deadline = time.monotonic() + MOVEMENT_DEADLINE_SECONDS
-        for attempt in range(1, MAX_OPTIMISTIC_ATTEMPTS + 1):
-            if account.balance + self.delta < 0:
-                raise InsufficientCredits(details={"balance": account.balance, "requested": -self.delta})
-            entry = self._entry(account)
-            body = self._answer(account, entry)
-            items = [
-                self._account_update(account, entry),
-                db.tx_put(entry),
-                *extra_items(account, entry, body),
-            ]
-            try:
-                db.transact_write(items)
-                return Movement(body)
-            except db.TransactionCancelled as cancelled:
-                earlier = replay(cancelled.reasons)
-                if earlier is not None:
-                    return earlier
-                account = self._fresh_account(cancelled.reasons)
-            if time.monotonic() >= deadline:
-                break
-            _pause(attempt)
-        logger.warning("movement gave up under contention", extra={"attempts": attempt})
-        raise ServiceUnavailable(details={"reason": "contention", "outcome": "not applied"})
+    def commit(self, entry: dict[str, Any], *extra: dict[str, Any]) -> None:
+        """One transaction: the account moves by `delta` (a debit only while the balance covers it),
+        the entry is written, and the caller's extra items commit with them or not at all."""
+        db.transact_write([self._account_update(entry["created_at"]), db.tx_put(entry), *extra])
 
-    def _entry(self, account: Account) -> dict[str, Any]:
+    def entry(self) -> dict[str, Any]:
         entry_id = clock.sortable_id("le")
         created_at = clock.iso(clock.now())
         return {
@@ -284,61 +244,46 @@ class _Movement:
             "user_id": self.user_id,
             "type": "credit" if self.delta > 0 else "debit",
             "amount": abs(self.delta),
-            "balance_after": account.balance + self.delta,
             "actor_key_id": self.actor,
             "created_at": created_at,
             **activity.index_keys(self.user_id, created_at, entry_id),
             **self.entry_fields,
         }
 
-    def _answer(self, account: Account, entry: dict[str, Any]) -> dict[str, Any]:
-        earned, spent = self._lifetime(account)
+    def receipt(self, entry: dict[str, Any]) -> dict[str, Any]:
         return {
             "success": True,
             "user_id": self.user_id,
             "entry_id": entry["entry_id"],
             "type": entry["type"],
             "amount": entry["amount"],
-            "balance": entry["balance_after"],
-            "lifetime_earned": earned,
-            "lifetime_spent": spent,
             **self.entry_fields,
             "created_at": entry["created_at"],
         }
 
-    def _lifetime(self, account: Account) -> tuple[int, int]:
-        if self.delta > 0:
-            return account.lifetime_earned + self.delta, account.lifetime_spent
-        return account.lifetime_earned, account.lifetime_spent - self.delta
-
-    def _account_update(self, account: Account, entry: dict[str, Any]) -> dict[str, Any]:
-        earned, spent = self._lifetime(account)
+    def _account_update(self, now: str) -> dict[str, Any]:
+        lifetime = "lifetime_earned" if self.delta > 0 else "lifetime_spent"
+        condition = (
+            "attribute_exists(PK)" if self.delta > 0 else "attribute_exists(PK) AND balance >= :amount"
+        )
         return db.tx_update(
             users.pk(self.user_id),
             ACCOUNT_SK,
-            "SET balance = :after, lifetime_earned = :earned, lifetime_spent = :spent, updated_at = :now",
-            {
-                ":after": entry["balance_after"],
-                ":earned": earned,
-                ":spent": spent,
-                ":now": entry["created_at"],
-                ":before": account.balance,
-                ":earned_before": account.lifetime_earned,
-                ":spent_before": account.lifetime_spent,
-            },
-            condition=(
-                "balance = :before AND lifetime_earned = :earned_before AND lifetime_spent = :spent_before"
-            ),
+            f"ADD balance :delta, {lifetime} :amount SET updated_at = :now",
+            {":delta": self.delta, ":amount": abs(self.delta), ":now": now},
+            condition=condition,
             return_old=True,
         )
 
-    def _fresh_account(self, reasons: list[db.Reason]) -> Account:
-        """The account as it is now, from the failed guard; anything else cancelling is a server fault."""
+    def refusal(self, reasons: list[db.Reason]) -> Exception:
+        """Why the account refused the movement: no such user, or a balance short of the debit."""
         guard = reasons[0]
-        if guard.condition_failed:
-            return _require(guard.item, self.user_id)
+        if guard.condition_failed and guard.item is None:
+            return NotFound("User not found", {"user_id": self.user_id})
+        if guard.condition_failed and guard.item is not None:
+            return InsufficientCredits(details={"balance": guard.item["balance"], "requested": -self.delta})
         logger.error("transaction cancelled unexpectedly", extra={"reasons": [r.code for r in reasons]})
-        raise ServerError()
+        return ServerError()
 
 
 def _usage_update(request: DeductCredits, now: str) -> dict[str, Any]:
@@ -360,8 +305,3 @@ def _require(item: dict[str, Any] | None, user_id: str) -> Account:
     if item is None:
         raise NotFound("User not found", {"user_id": user_id})
     return Account.from_item(item)
-
-
-def _pause(attempt: int) -> None:
-    """Exponential backoff with full jitter, so writers racing for one account take turns."""
-    time.sleep(random.uniform(0, min(0.02, 0.001 * 2 ** min(attempt, 5))))  # noqa: S311 - jitter, not security

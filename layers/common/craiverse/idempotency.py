@@ -62,9 +62,3 @@ class Claim:
         response: dict[str, Any] = json.loads(item["response"])
         return response
 
-
-def live(item: dict[str, Any] | None, now_epoch: int) -> dict[str, Any] | None:
-    """The record if it has not expired (TTL deletion lags expiry by up to days)."""
-    if item is None or int(item.get("expires_at", 0)) < now_epoch:
-        return None
-    return item
