@@ -1,6 +1,6 @@
 """Text a person types: emails that could pass for another user's and names that show nothing are refused."""
 
-import pydantic
+import pydantic_core
 import pytest
 
 from craiverse.models import CreateTicket, CreateUser, ProfileUpdate
@@ -19,30 +19,26 @@ from tests.conftest import DEMO_USER
     ],
 )
 def test_look_alike_or_malformed_emails_are_refused(email: str) -> None:
-    with pytest.raises(pydantic.ValidationError):
-        CreateUser.model_validate({"email": email})
+    with pytest.raises(pydantic_core.ValidationError):
+        CreateUser.validate({"email": email})
 
 
 def test_an_email_is_stored_in_lower_case() -> None:
-    assert CreateUser.model_validate({"email": " A.B+x@Example.COM "}).email == "a.b+x@example.com"
+    assert CreateUser.validate({"email": " A.B+x@Example.COM "}).email == "a.b+x@example.com"
 
 
 @pytest.mark.parametrize("name", ["\u200b", "\u200b\u200b", "\u00a0", "a\u202eb", "x\u2066y"])
 def test_invisible_or_text_reversing_display_names_are_refused(name: str) -> None:
-    with pytest.raises(pydantic.ValidationError):
-        ProfileUpdate.model_validate({"user_id": DEMO_USER, "display_name": name})
+    with pytest.raises(pydantic_core.ValidationError):
+        ProfileUpdate.validate({"user_id": DEMO_USER, "display_name": name})
 
 
 def test_a_name_with_an_emoji_sequence_is_kept() -> None:
-    patch = ProfileUpdate.model_validate(
-        {"user_id": DEMO_USER, "display_name": "Ada \U0001f469\u200d\U0001f4bb"}
-    )
+    patch = ProfileUpdate.validate({"user_id": DEMO_USER, "display_name": "Ada \U0001f469\u200d\U0001f4bb"})
 
     assert patch.display_name == "Ada \U0001f469\u200d\U0001f4bb"
 
 
 def test_a_ticket_subject_of_invisible_characters_is_refused() -> None:
-    with pytest.raises(pydantic.ValidationError):
-        CreateTicket.model_validate(
-            {"user_id": DEMO_USER, "subject": "\u200b\u200b\u200b", "description": "x"}
-        )
+    with pytest.raises(pydantic_core.ValidationError):
+        CreateTicket.validate({"user_id": DEMO_USER, "subject": "\u200b\u200b\u200b", "description": "x"})

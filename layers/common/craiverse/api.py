@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pydantic
+import pydantic_core
 
 from craiverse import idempotency, ratelimit
 from craiverse.auth import Principal
@@ -25,6 +25,7 @@ from craiverse.errors import (
     ValidationError,
 )
 from craiverse.log import logger
+from craiverse.models import Model
 from craiverse.routes import Route, route
 
 ProxyEvent = dict[str, Any]
@@ -84,7 +85,7 @@ class Request:
         values = _multi(self.event, "multiValueHeaders", "headers", lowercase=True).get(name.lower())
         return values[-1] if values else None
 
-    def query[M: pydantic.BaseModel](self, model: type[M]) -> M:
+    def query[M: Model](self, model: type[M]) -> M:
         """Validates the query string against `model`: unknown, repeated or empty parameters are errors."""
         params = _multi(self.event, "multiValueQueryStringParameters", "queryStringParameters")
         problems = []
@@ -100,7 +101,7 @@ class Request:
             raise ValidationError(details={"fields": problems})
         return validate(model, single)
 
-    def json[M: pydantic.BaseModel](self, model: type[M]) -> M:
+    def json[M: Model](self, model: type[M]) -> M:
         """Validates a JSON object body against `model`; such routes take no query parameters."""
         unexpected = _multi(self.event, "multiValueQueryStringParameters", "queryStringParameters")
         if unexpected:
@@ -127,12 +128,12 @@ class Request:
             )
         return value
 
-    def idempotency_claim(self, body: pydantic.BaseModel) -> idempotency.Claim | None:
+    def idempotency_claim(self, body: Model) -> idempotency.Claim | None:
         """The caller's Idempotency-Key for this route and validated body, if it sent one."""
         key = self.idempotency_key()
         if key is None:
             return None
-        return idempotency.Claim.of(self.principal.ref, key, self.route.name, body.model_dump())
+        return idempotency.Claim.of(self.principal.ref, key, self.route.name, body.dump())
 
     def _raw_body(self) -> bytes:
         body = self.event.get("body") or ""
@@ -144,14 +145,15 @@ class Request:
             raise ValidationError("Body is not valid base64") from err
 
 
-def validate[M: pydantic.BaseModel](model: type[M], data: Any) -> M:
+def validate[M: Model](model: type[M], data: Any) -> M:
     try:
-        return model.model_validate(data)
-    except pydantic.ValidationError as err:
-        raise ValidationError(details={"fields": [_pydantic_field(e) for e in err.errors()]}) from err
+        return model.validate(data)
+    except pydantic_core.ValidationError as err:
+        raise ValidationError(details={"fields": [_schema_field(e) for e in err.errors()]}) from err
 
 
-def _pydantic_field(error: Any) -> dict[str, str]:
+def _schema_field(error: Any) -> dict[str, str]:
+    """One pydantic_core error as a field of the envelope; an error of the whole object names `body`."""
     location = ".".join(str(part) for part in error["loc"]) or "body"
     return _field(location, error["msg"], error["type"])
 
