@@ -8,19 +8,24 @@ shuffled order, so a busy machine slows them alike; the figure is the median of 
 (which other processes disturb far less than wall time) and in wall time.
 
 The code runs as Lambda runs it: the function's directory first on `sys.path`, then the layer (Lambda's
-/opt/python), both copied to a scratch directory without bytecode and run with `-B`, because Lambda's
-file system is read-only and our sources are compiled at every cold start (installed packages, boto3
-and pydantic included, ship compiled).
+/opt/python), both copied to a scratch directory and run with `-B` (Lambda's file system is read-only,
+so nothing compiled at a cold start is kept). The layer is staged as `sam build` builds it
+(layers/common/Makefile): compiled ahead into unchecked-hash bytecode. The function's own directory has
+no bytecode, as SAM's python builder leaves it; installed packages, boto3 and pydantic_core included,
+ship compiled.
 
-After the timing, each child times what is left for the first request (building the validators of the
-request models its handler names, which pydantic defers, and the other SDK clients the layer creates on
-first use), times compiling the sources of ours it imported, and lists the heavy SDKs in `sys.modules`.
+After the timing, each child times what is left for the first request (the other SDK clients the layer
+creates on first use, and the validators of any pydantic BaseModel its handler names, which pydantic
+defers; our request models build theirs at import, so that is inside the timing), times compiling the
+sources of ours it imported (what the layer's bytecode saves), and lists the heavy SDKs in `sys.modules`.
 """
 
 from __future__ import annotations
 
 import ast
+import compileall
 import json
+import py_compile
 import random
 import shutil
 import statistics
@@ -34,7 +39,9 @@ from typing import Any
 from benchmarks import sandbox
 
 BUDGET = 1.3
-# SDKs that cost real time to import; no function may load one it does not use.
+# SDKs that cost real time to import; no function may load one it does not use. "pydantic" is the
+# BaseModel package (tens of ms); our request models use only its compiled core, `pydantic_core`, a
+# module of another name that is not listed here.
 HEAVY_SDKS = (
     "stripe",
     "anthropic",
@@ -50,19 +57,13 @@ HEAVY_SDKS = (
     "aws_lambda_powertools.utilities.idempotency",
 )
 # Where one function's cold start goes: the same function again with a dependency imported before the
-# clock starts, so that its import is not counted.
+# clock starts, so that its import is not counted (building our request models' validators still is).
+# What such a module imports comes along, stdlib modules boto3 would load anyway included: a row's
+# difference is an upper bound of that dependency's own cost.
 BREAKDOWN_FUNCTION = "CreditsDeductFunction"
-PYDANTIC_MODULES = (
-    "pydantic",
-    "pydantic.main",
-    "pydantic.fields",
-    "pydantic.types",
-    "pydantic.functional_validators",
-    "pydantic._internal._generate_schema",
-)
 BREAKDOWN = (
-    ("pydantic imported beforehand", PYDANTIC_MODULES),
-    ("pydantic and powertools imported beforehand", (*PYDANTIC_MODULES, "aws_lambda_powertools")),
+    ("pydantic_core imported beforehand", ("pydantic_core",)),
+    ("pydantic_core and powertools imported beforehand", ("pydantic_core", "aws_lambda_powertools")),
 )
 # Functions that use one of these are outside the 1.3x budget (the issue's rule).
 BUDGET_EXEMPT_SDKS = ("stripe", "anthropic")
@@ -244,14 +245,19 @@ def _summarise(
 def _stage(
     function: Any, root: Path, environment: dict[str, str], preload: tuple[str, ...] = (), label: str = ""
 ) -> _Target:
-    """Copies the function's code and layers without bytecode, as Lambda unpacks them."""
+    """Copies the function's code and layers as the build leaves them: only the layers are compiled."""
     name = f"{function.logical_id}, {label}" if label else function.logical_id
     code_dir = root / name.replace(" ", "_").replace(",", "") / "task"
     shutil.copytree(function.code_uri, code_dir, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     layers = []
     for index, layer in enumerate(function.layers):
         target = code_dir.parent / f"opt{index}"
-        shutil.copytree(layer, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.txt"))
+        ignored = shutil.ignore_patterns("__pycache__", "*.pyc", "*.txt", "Makefile")
+        shutil.copytree(layer, target, ignore=ignored)
+        # As layers/common/Makefile compiles the layer for `sam build`.
+        compileall.compile_dir(
+            target, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+        )
         layers.append(str(target))
     source = code_dir / function.source_file.relative_to(function.code_uri)
     argv = ["-c", _FUNCTION_CHILD, str(code_dir), str(source), ":".join(layers), ",".join(HEAVY_SDKS)]
