@@ -9,8 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import pydantic_core
 
@@ -44,11 +43,13 @@ EXPOSED_HEADERS = ", ".join(
 )
 
 
-@dataclass
 class Response:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.body = body
+        self.headers = {} if headers is None else headers
 
     @classmethod
     def ok(cls, body: dict[str, Any], *, status: int = 200, replayed: bool = False) -> "Response":
@@ -71,8 +72,7 @@ class Response:
         }
 
 
-@dataclass
-class Request:
+class Request(NamedTuple):
     route: Route
     event: ProxyEvent
     principal: Principal

@@ -1,7 +1,6 @@
 """Who is calling: the principal the authorizer resolved, and the one rule for what it may do."""
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from craiverse import ratelimit
 from craiverse.errors import Forbidden, Unauthorized
@@ -25,8 +24,7 @@ def _limits(context: dict[str, Any]) -> dict[str, int]:
     return ratelimit.limits_for(str(context.get("tier", "free")), overrides)
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(NamedTuple):
     type: str  # user | service | admin
     id: str
     key_id: str

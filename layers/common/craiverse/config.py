@@ -1,8 +1,8 @@
 """Settings read once per cold start from the environment; a missing required one fails loudly."""
 
 import os
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 # The most credits one ledger movement may carry (craiverse.models.MAX_CREDITS).
 MAX_SIGNUP_BONUS = 1_000_000_000
@@ -12,8 +12,7 @@ class ConfigurationError(RuntimeError):
     pass
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     table_name: str
     stage: str
     cors_allow_origin: str

@@ -18,8 +18,7 @@ values from a transaction, so an answer is a receipt for the movement, not the n
 
 import json
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from craiverse import activity, clock, db, idempotency, users
 from craiverse.config import settings
@@ -47,8 +46,7 @@ def reference_pk(source: str, reference: str) -> str:
     return f"CREDITREF#{source}#{reference}"
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(NamedTuple):
     user_id: str
     balance: int
     lifetime_earned: int
@@ -67,8 +65,7 @@ class Account:
         }
 
 
-@dataclass(frozen=True)
-class Movement:
+class Movement(NamedTuple):
     """The answer to an add or deduct, and whether it replays an earlier identical request."""
 
     body: dict[str, Any]
@@ -112,8 +109,7 @@ def usage_key(user_id: str, month: str) -> db.Key:
     return users.pk(user_id), usage_sk(month)
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(NamedTuple):
     """One calendar month (UTC) of a user's deductions."""
 
     credits_used: int
@@ -219,8 +215,7 @@ def deduct(request: DeductCredits, *, actor: str, claim: idempotency.Claim | Non
     return Movement(receipt)
 
 
-@dataclass(frozen=True)
-class _Movement:
+class _Movement(NamedTuple):
     """One balance change. Transaction positions: 0 account, 1 ledger entry, 2.. the caller's extras."""
 
     user_id: str

@@ -6,10 +6,9 @@ AWS errors are translated here by error code, never by message text. Entity modu
 import random
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -124,8 +123,7 @@ def batch_get(keys: Sequence[Key], *, consistent: bool = False) -> list[Item | N
     raise ServiceUnavailable(details={"reason": "throttled"})
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(NamedTuple):
     """One Query call's items and where the next call starts (None: the query is exhausted)."""
 
     items: list[Item]
@@ -162,8 +160,7 @@ def query_page(
     return Page([deserialize(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey"))
 
 
-@dataclass(frozen=True)
-class Reason:
+class Reason(NamedTuple):
     """One item's outcome in a cancelled transaction, read by position."""
 
     code: str

@@ -6,8 +6,7 @@ answers the stored response; with another request (or on another route) it answe
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from craiverse import db
 from craiverse.errors import Conflict
@@ -15,8 +14,7 @@ from craiverse.errors import Conflict
 SK = "IDEMPOTENCY"
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     """A caller's Idempotency-Key for one request."""
 
     principal: str
@@ -61,4 +59,3 @@ class Claim:
             )
         response: dict[str, Any] = json.loads(item["response"])
         return response
-

@@ -11,8 +11,7 @@ Key: RATE#<key_id>#<category>#<window start, epoch seconds> / RATE
 """
 
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from craiverse import db
 from craiverse.errors import RateLimited
@@ -43,8 +42,7 @@ def limits_for(tier: str, overrides: dict[str, int] | None = None) -> dict[str, 
     return limits
 
 
-@dataclass(frozen=True)
-class Quota:
+class Quota(NamedTuple):
     category: str
     limit: int
     used: int

@@ -3,8 +3,8 @@
 This table is the one place that says who may call what; handlers look themselves up here.
 """
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Category(StrEnum):
@@ -14,8 +14,7 @@ class Category(StrEnum):
     WEBHOOK = "webhook"
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     method: str
     path: str
     scope: str | None  # None: public (webhooks verify their own signatures)

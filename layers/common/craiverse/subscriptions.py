@@ -4,8 +4,7 @@ Billing (Stripe and PayPal webhooks) writes it; until a user subscribes there is
 as the "none" state rather than an error.
 """
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from craiverse import db, users
 
@@ -17,8 +16,7 @@ def key(user_id: str) -> db.Key:
     return users.pk(user_id), SK
 
 
-@dataclass(frozen=True)
-class Subscription:
+class Subscription(NamedTuple):
     status: str  # none | trialing | active | past_due | canceled ...
     current_period_end: str | None
 

@@ -17,8 +17,7 @@ import json
 import re
 import secrets
 import time
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from craiverse import activity, clock, db, idempotency, notifications, users
 from craiverse.config import settings
@@ -56,8 +55,7 @@ def new_number() -> str:
     return "TKT-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
 
 
-@dataclass(frozen=True)
-class Ticket:
+class Ticket(NamedTuple):
     ticket_id: str
     number: str
     user_id: str
@@ -183,7 +181,7 @@ def _write(
             if not number.condition_failed:
                 raise
             logger.info("ticket number taken, drawing another")
-            ticket = replace(ticket, number=new_number())
+            ticket = ticket._replace(number=new_number())
     logger.error("no free ticket number", extra={"attempts": MAX_NUMBER_ATTEMPTS})
     raise ServerError()
 
@@ -234,8 +232,7 @@ def activity_view(event: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- listing
 
 
-@dataclass(frozen=True)
-class Listing:
+class Listing(NamedTuple):
     tickets: list[Ticket]
     next_cursor: str | None
 

@@ -5,8 +5,7 @@ partition; the other entity modules build their sort keys under `pk(user_id)`.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from craiverse import db
 from craiverse.errors import NotFound
@@ -24,8 +23,7 @@ def email_pk(email: str) -> str:
     return f"EMAIL#{email.strip().lower()}"
 
 
-@dataclass(frozen=True)
-class User:
+class User(NamedTuple):
     user_id: str
     email: str
     display_name: str | None
