@@ -76,8 +76,9 @@ typecheck: venv ## mypy
 validate: sam-venv ## sam validate --lint
 	$(SAM) validate --lint --region $(REGION)
 
-build: sam-venv ## sam build (needs python3.12 on PATH)
+build: sam-venv ## sam build (needs python3.12 on PATH), then checks the layer it built
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM) build
+	$(PYTHON) -m devkit.build_check .aws-sam/build
 
 check: lint typecheck validate test ## every check a reviewer runs
 
