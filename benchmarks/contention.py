@@ -7,8 +7,8 @@ lost update (the
 balance is what it started with minus the accepted amounts, `lifetime_spent` is their sum, and there is
 exactly one debit entry per accepted deduction), and the ledger adds up to the balance.
 
-Every DynamoDB transaction is recorded too, so the table can show how many attempts each accepted
-deduction took: a movement is one commutative transaction, so it should be one, contended or not.
+Every DynamoDB transaction is recorded too, so the table shows how many each request took: a movement
+is one commutative transaction, contended or not, and a refusal (402) is that transaction cancelled.
 """
 
 from __future__ import annotations
@@ -55,9 +55,8 @@ class ContentionResult:
         return round(self.statuses.get("200", 0) / self.seconds, 1)
 
     @property
-    def attempts_per_accepted(self) -> float:
-        accepted = self.statuses.get("200", 0)
-        return round(self.transactions / accepted, 2) if accepted else 0.0
+    def transactions_per_request(self) -> float:
+        return round(self.transactions / self.requests, 2) if self.requests else 0.0
 
     @property
     def exact(self) -> bool:

@@ -151,7 +151,7 @@ def latency(result: LatencyResult) -> str:
 def contention(result: ContentionResults) -> str:
     rows = [
         "| run | clients | accounts | requests | seconds | requests/s | accepted/s | answers "
-        "| transaction attempts per accepted deduction | p50 / p99 ms | exact |",
+        "| transactions per request | p50 / p99 ms | exact |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     checks = ["", "| run | check | result |", "|---|---|---|"]
@@ -159,7 +159,7 @@ def contention(result: ContentionResults) -> str:
         answers = ", ".join(f"{n} x {status}" for status, n in r.statuses.items())
         rows.append(
             f"| {r.name} | {r.clients} | {r.accounts} | {r.requests} | {r.seconds} | {r.throughput} "
-            f"| {r.accepted_per_second} | {answers} | {r.attempts_per_accepted} "
+            f"| {r.accepted_per_second} | {answers} | {r.transactions_per_request} "
             f"({r.cancelled_transactions} of {r.transactions} cancelled) | {r.p50_ms} / {r.p99_ms} "
             f"| {'yes' if r.exact else '**NO**'} |"
         )
