@@ -158,6 +158,35 @@ def test_a_reference_of_control_characters_is_a_value_error() -> None:
     ]
 
 
+def test_a_blank_reference_is_refused() -> None:
+    payload = {"user_id": DEMO_USER, "amount": 1, "source": "purchase", "source_reference": "   "}
+
+    assert problems(AddCredits, payload) == [
+        ("source_reference", "value_error", "Value error, must not be blank")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("description", "message"),
+    [
+        ("pay \u202egnp.exe", "Value error, must not contain text-direction characters"),
+        ("\u200b", "Value error, must contain a visible character"),
+        ("\u200b\n\t\u200b", "Value error, must contain a visible character"),
+    ],
+)
+def test_a_description_must_be_visible_text_in_reading_order(description: str, message: str) -> None:
+    ticket = {"user_id": DEMO_USER, "subject": "Refund", "description": description}
+
+    assert problems(CreateTicket, ticket) == [("description", "value_error", message)]
+
+
+def test_a_description_keeps_its_line_breaks_tabs_and_emoji() -> None:
+    text = "Line one\n\tindented \U0001f468\u200d\U0001f469\u200d\U0001f467"
+    ticket = {"user_id": DEMO_USER, "subject": "Refund", "description": text}
+
+    assert validate(CreateTicket, ticket).description == text
+
+
 def test_a_new_user_may_leave_out_the_display_name_or_give_null() -> None:
     assert CreateUser.validate({"email": "ada@example.com"}).display_name is None
     assert CreateUser.validate({"email": "ada@example.com", "display_name": None}).display_name is None
@@ -213,6 +242,7 @@ def test_a_display_name_cannot_be_removed() -> None:
         ("http://example.com/a.png", "Value error, must be an https:// URL with a host"),
         ("https://user:pw@example.com/", "Value error, must not carry credentials"),
         ("https://exa mple.com/", "Value error, must not contain spaces or control characters"),
+        ("https://cdn.example.com:99999/a.png", "Value error, must have a port from 1 to 65535"),
     ],
 )
 def test_an_avatar_must_be_a_plain_https_url(url: str, message: str) -> None:

@@ -170,6 +170,12 @@ def test_an_idempotency_key_must_be_printable_and_bounded() -> None:
     request.event["multiValueHeaders"].pop("Idempotency-Key")
     assert request.idempotency_key() == "retry-1"
 
+    for repeated in (["retry-1", "retry-2"], ["retry-1", "retry-1"], [""]):
+        request.event["multiValueHeaders"]["idempotency-key"] = repeated
+        with pytest.raises(ValidationError) as err:
+            request.idempotency_key()
+        assert err.value.details["fields"][0]["field"] == "Idempotency-Key"
+
 
 @pytest.mark.parametrize(
     ("raw", "reason"),
@@ -177,7 +183,8 @@ def test_an_idempotency_key_must_be_printable_and_bounded() -> None:
         (b"\xff\xfe{}", "the body is not UTF-8 text"),
         ("[" * 50_000, "the body is nested too deeply"),
         ('{"amount": ' + "1" * 5000 + "}", "a number in the body is too long"),
-        ('{"a": 1, "a": 2}', "duplicate keys in JSON object"),
+        ('{"a": 1, "a": 2}', 'the key "a" appears more than once in an object'),
+        ('\ufeff{"a": 1}', "the body starts with a byte order mark, which JSON text must not"),
         ("{", "Expecting property name enclosed in double quotes at line 1 column 2"),
     ],
 )

@@ -8,6 +8,7 @@ import functools
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -119,9 +120,12 @@ class Request(NamedTuple):
         return validate(model, _parse_json(raw))
 
     def idempotency_key(self) -> str | None:
-        value = self.header("Idempotency-Key")
-        if value is None:
+        values = _multi(self.event, "multiValueHeaders", "headers", lowercase=True).get("idempotency-key")
+        if not values:
             return None
+        if len(values) > 1:
+            raise ValidationError.for_field("Idempotency-Key", "Give this header once", "header")
+        value = values[0]
         if not 1 <= len(value) <= MAX_IDEMPOTENCY_KEY or not value.isprintable():
             raise ValidationError.for_field(
                 "Idempotency-Key", f"Must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters", "header"
@@ -167,6 +171,8 @@ def _parse_json(raw: bytes) -> Any:
         raise ValidationError("Request body is required", {"fields": [_field("body", "Required", "missing")]})
     try:
         text = raw.decode("utf-8")  # JSON on the wire is UTF-8 (RFC 8259); no guessing at UTF-16
+        if text.startswith("\ufeff"):
+            raise _NotJson("the body starts with a byte order mark, which JSON text must not")
         data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_reject_duplicates)
     except UnicodeDecodeError as err:
         raise ValidationError("Malformed JSON body", {"reason": "the body is not UTF-8 text"}) from err
@@ -201,7 +207,8 @@ def _reject_constant(name: str) -> Any:
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     data = dict(pairs)
     if len(data) != len(pairs):
-        raise _NotJson("duplicate keys in JSON object")
+        repeated = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
+        raise _NotJson(f"the key {json.dumps(repeated)} appears more than once in an object")
     return data
 
 

@@ -46,6 +46,8 @@ def _uuid(value: str) -> str:
 def _printable(value: str) -> str:
     if not value.isprintable():
         raise ValueError("must not contain control characters")
+    if not value.strip():
+        raise ValueError("must not be blank")
     return value
 
 
@@ -72,6 +74,10 @@ def _no_controls_but_layout(value: str) -> str:
     """Free text: line breaks and tabs are layout; any other control character is refused."""
     if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES and c not in _TEXT_LAYOUT for c in value):
         raise ValueError("must not contain control characters other than line breaks and tabs")
+    if any(c in _BIDI_CONTROLS for c in value):
+        raise ValueError("must not contain text-direction characters")
+    if all(unicodedata.category(c) in _INVISIBLE_CATEGORIES or c in _TEXT_LAYOUT for c in value):
+        raise ValueError("must contain a visible character")
     return value
 
 
@@ -83,7 +89,10 @@ def _https_url(value: str) -> str:
         raise ValueError("must be an https:// URL with a host")
     if parts.username is not None or parts.password is not None:
         raise ValueError("must not carry credentials")
-    _ = parts.port  # raises ValueError for a port out of range
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ValueError("must have a port from 1 to 65535") from None
     return value
 
 
