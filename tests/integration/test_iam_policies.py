@@ -1,7 +1,9 @@
 """Least privilege that still works: every AWS call a function makes is allowed by its own IAM policy
-in template.yaml. (moto does not enforce IAM, so without this a missing action only shows in AWS.)"""
+in template.yaml, and every action a policy allows is one the function makes. (moto does not enforce
+IAM, so without this a missing action only shows in AWS.)"""
 
 import fnmatch
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,6 +103,34 @@ def test_every_call_of_a_function_is_allowed_by_its_policy(function: str, record
     assert recorded, "the scenario made no AWS call"
     rules = allowed(function)
     assert [call for call in recorded if not permits(rules, call)] == []
+
+
+# (status, body changes) of a request a movement function refuses after trying its transaction.
+REFUSALS: dict[str, tuple[int, dict[str, Any]]] = {
+    "credits_add": (404, {"user_id": "33333333-3333-4333-8333-333333333333", "source_reference": "ch_none"}),
+    "credits_deduct": (402, {"amount": 10**9}),
+}
+
+
+@pytest.mark.parametrize("function", API_FUNCTIONS)
+def test_a_function_is_allowed_no_action_it_never_makes(function: str, recorded: list[Call]) -> None:
+    """Its sample request twice (the second is a replay, or finds what the first made) and, for a
+    movement of credits, a refused one: between them they take every path that touches AWS."""
+    if function == "credits_deduct":
+        invoke_function("credits_add", load_event("credits_add"))
+        recorded.clear()
+    event = load_event(function)
+    for _ in range(2):
+        assert invoke_function(function, event)[0] < 300
+    if function in REFUSALS:
+        refused = load_event(function)
+        refused["body"] = json.dumps(json.loads(refused["body"]) | REFUSALS[function][1])
+        refused["headers"].pop("Idempotency-Key", None)
+        refused["multiValueHeaders"].pop("Idempotency-Key", None)
+        assert invoke_function(function, refused)[0] == REFUSALS[function][0]
+
+    unused = {action for action, _ in allowed(function)} - {action for action, _ in recorded}
+    assert unused == set()
 
 
 def test_the_authorizers_lookup_is_allowed(recorded: list[Call]) -> None:

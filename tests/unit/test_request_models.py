@@ -1,5 +1,7 @@
 """The request models' contract: which inputs they accept, and each refusal's field, type and message
-(as the error envelope carries them), as it was when the models were pydantic BaseModels."""
+(as the error envelope carries them). It is the pydantic BaseModels' contract, kept when the models
+moved to pydantic-core, plus the refusals added since (blank references, invisible or
+direction-reversing descriptions, ports out of range)."""
 
 import json
 import subprocess
@@ -243,6 +245,7 @@ def test_a_display_name_cannot_be_removed() -> None:
         ("https://user:pw@example.com/", "Value error, must not carry credentials"),
         ("https://exa mple.com/", "Value error, must not contain spaces or control characters"),
         ("https://cdn.example.com:99999/a.png", "Value error, must have a port from 1 to 65535"),
+        ("https://cdn.example.com:0/a.png", "Value error, must have a port from 1 to 65535"),
     ],
 )
 def test_an_avatar_must_be_a_plain_https_url(url: str, message: str) -> None:

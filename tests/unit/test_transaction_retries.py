@@ -102,3 +102,14 @@ def test_an_unreachable_or_slow_table_is_a_503_saying_the_outcome_is_unknown(
         db.transact_write(ITEMS)
 
     assert err.value.details == {"reason": "storage unreachable", "outcome": "unknown"}
+
+
+def test_a_position_without_a_reason_reads_as_none(stubbed: Stubber) -> None:
+    stubbed.add_client_error("transact_write_items", **cancelled("ValidationError"))
+
+    with pytest.raises(db.TransactionCancelled) as err:
+        db.transact_write(ITEMS)
+
+    assert err.value.reason(0) == db.Reason("ValidationError", None)
+    assert err.value.reason(3) == db.Reason("None", None)
+    assert not err.value.reason(3).condition_failed

@@ -176,7 +176,7 @@ def add(request: AddCredits, *, actor: str) -> Movement:
     try:
         movement.commit(entry, db.tx_put(claim, return_old=True))
     except db.TransactionCancelled as cancelled:
-        earlier = cancelled.reasons[2]
+        earlier = cancelled.reason(2)
         if earlier.condition_failed and earlier.item:
             if earlier.item["user_id"] != request.user_id or earlier.item["amount"] != request.amount:
                 raise Conflict(
@@ -184,7 +184,7 @@ def add(request: AddCredits, *, actor: str) -> Movement:
                     {"source": request.source, "source_reference": request.source_reference},
                 ) from None
             return Movement(json.loads(earlier.item["response"]), replayed=True)
-        raise movement.refusal(cancelled.reasons) from None
+        raise movement.refusal(cancelled) from None
     return Movement(receipt)
 
 
@@ -208,10 +208,10 @@ def deduct(request: DeductCredits, *, actor: str, claim: idempotency.Claim | Non
         movement.commit(entry, *extra)
     except db.TransactionCancelled as cancelled:
         if claim:
-            earlier = cancelled.reasons[3]
+            earlier = cancelled.reason(3)
             if earlier.condition_failed and earlier.item:
                 return Movement(claim.replay(earlier.item), replayed=True)
-        raise movement.refusal(cancelled.reasons) from None
+        raise movement.refusal(cancelled) from None
     return Movement(receipt)
 
 
@@ -270,14 +270,16 @@ class _Movement(NamedTuple):
             return_old=True,
         )
 
-    def refusal(self, reasons: list[db.Reason]) -> Exception:
+    def refusal(self, cancelled: db.TransactionCancelled) -> Exception:
         """Why the account refused the movement: no such user, or a balance short of the debit."""
-        guard = reasons[0]
+        guard = cancelled.reason(0)
         if guard.condition_failed and guard.item is None:
             return NotFound("User not found", {"user_id": self.user_id})
         if guard.condition_failed and guard.item is not None:
             return InsufficientCredits(details={"balance": guard.item["balance"], "requested": -self.delta})
-        logger.error("transaction cancelled unexpectedly", extra={"reasons": [r.code for r in reasons]})
+        logger.error(
+            "transaction cancelled unexpectedly", extra={"reasons": [r.code for r in cancelled.reasons]}
+        )
         return ServerError()
 
 

@@ -83,18 +83,6 @@ def get(pk: str, sk: str, *, consistent: bool = False) -> Item | None:
     return deserialize(item) if item else None
 
 
-def get_many(keys: Sequence[Key]) -> list[Item | None]:
-    """Reads several items, each strongly consistent, in one round trip, in the order asked.
-
-    Not TransactGetItems: a transactional read costs twice the read units and is cancelled while a
-    transaction writes one of its items (a hot account). Callers guard their writes with conditions on
-    what they read, so they need each item's latest value, not a snapshot of all of them.
-    """
-    if len(keys) == 1:
-        return [get(*keys[0], consistent=True)]
-    return batch_get(keys, consistent=True)
-
-
 # BatchGetItem reads at most this many keys per call.
 MAX_BATCH_GET = 100
 
@@ -102,8 +90,9 @@ MAX_BATCH_GET = 100
 def batch_get(keys: Sequence[Key], *, consistent: bool = False) -> list[Item | None]:
     """Reads up to 100 items in one round trip, in the order asked (None for a missing item).
 
-    Unlike `get_many` it is not a transaction, so it never fails over a concurrent write; keys DynamoDB
-    leaves unprocessed (throttling) are asked again after a backoff.
+    Not TransactGetItems: a transactional read costs twice the read units and is cancelled while a
+    transaction writes one of its items. Keys DynamoDB leaves unprocessed (throttling) are asked again
+    after a backoff.
     """
     if not keys or len(keys) > MAX_BATCH_GET or len(set(keys)) != len(keys):
         raise ValueError(f"batch_get takes 1 to {MAX_BATCH_GET} distinct keys")
@@ -175,6 +164,10 @@ class TransactionCancelled(Exception):
     def __init__(self, reasons: list[Reason]) -> None:
         super().__init__("transaction cancelled: " + ",".join(r.code for r in reasons))
         self.reasons = reasons
+
+    def reason(self, position: int) -> Reason:
+        """The outcome of the item at `position` ("None" if DynamoDB gave no reason for it)."""
+        return self.reasons[position] if position < len(self.reasons) else Reason("None", None)
 
 
 def transact_write(items: Sequence[Mapping[str, Any]]) -> None:

@@ -90,9 +90,11 @@ def _https_url(value: str) -> str:
     if parts.username is not None or parts.password is not None:
         raise ValueError("must not carry credentials")
     try:
-        _ = parts.port
+        port = parts.port
     except ValueError:
-        raise ValueError("must have a port from 1 to 65535") from None
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError("must have a port from 1 to 65535")
     return value
 
 
