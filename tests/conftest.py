@@ -3,7 +3,7 @@
 import copy
 import importlib.util
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -64,6 +64,14 @@ def use_fake_aws(monkeypatch: pytest.MonkeyPatch, endpoint_url: str | None = Non
     config.settings.cache_clear()
     db.client.cache_clear()
     notifications.client.cache_clear()
+
+
+def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The body of an autouse fixture: a test in `use_fake_aws`, with no cached client left behind."""
+    use_fake_aws(monkeypatch)
+    yield
+    config.settings.cache_clear()
+    db.client.cache_clear()
 
 
 Invoke = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any], dict[str, str]]]

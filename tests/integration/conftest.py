@@ -5,17 +5,14 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from craiverse import config, db, provisioning
+from craiverse import config, provisioning
 from devkit.local.backend import create_from_template
-from tests.conftest import DEMO_USER, OTHER_USER, ROOT, use_fake_aws
+from tests.conftest import DEMO_USER, OTHER_USER, ROOT, fake_aws
 
 
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    use_fake_aws(monkeypatch)
-    yield
-    config.settings.cache_clear()
-    db.client.cache_clear()
+    yield from fake_aws(monkeypatch)
 
 
 @pytest.fixture

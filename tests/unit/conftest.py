@@ -5,8 +5,7 @@ from collections.abc import Iterator
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
-from craiverse import config, db
-from tests.conftest import use_fake_aws
+from tests.conftest import fake_aws
 
 
 @pytest.fixture(autouse=True)
@@ -18,7 +17,4 @@ def _no_network() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    use_fake_aws(monkeypatch)
-    yield
-    config.settings.cache_clear()
-    db.client.cache_clear()
+    yield from fake_aws(monkeypatch)

@@ -68,22 +68,9 @@ class Ticket(NamedTuple):
     updated_at: str
 
     def to_item(self, actor: str) -> dict[str, Any]:
-        return {
-            "PK": users.pk(self.user_id),
-            "SK": ticket_sk(self.ticket_id),
-            "entity": "ticket",
-            "ticket_id": self.ticket_id,
-            "ticket_number": self.number,
-            "user_id": self.user_id,
-            "subject": self.subject,
-            "description": self.description,
-            "priority": self.priority,
-            "category": self.category,
-            "status": self.status,
-            "actor_key_id": actor,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        """The stored ticket: its keys, what the API shows of it, and the key that opened it."""
+        keys = {"PK": users.pk(self.user_id), "SK": ticket_sk(self.ticket_id), "entity": "ticket"}
+        return {**keys, **self.view(), "actor_key_id": actor}
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> "Ticket":

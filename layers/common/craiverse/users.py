@@ -33,18 +33,7 @@ class User(NamedTuple):
     avatar_url: str | None = None
 
     def to_item(self) -> dict[str, Any]:
-        return {
-            "PK": pk(self.user_id),
-            "SK": PROFILE_SK,
-            "entity": "user",
-            "user_id": self.user_id,
-            "email": self.email,
-            "display_name": self.display_name,
-            "avatar_url": self.avatar_url,
-            "plan": self.plan,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        return {"PK": pk(self.user_id), "SK": PROFILE_SK, "entity": "user", **self.view()}
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> "User":
